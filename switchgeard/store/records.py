@@ -41,7 +41,10 @@ Implementation = LndGrpc | ClnGrpc
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Backend:
-    """A Lightning node the balancer may use, keyed by its compressed public key."""
+    """A Lightning node the balancer may use, keyed by its compressed public key.
+
+    Timestamps are set by the store; values passed in on create/put are ignored.
+    """
 
     public_key: NodeKey
     name: str | None
@@ -49,8 +52,8 @@ class Backend:
     weight: int
     enabled: bool
     implementation: Implementation
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
