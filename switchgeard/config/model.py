@@ -116,10 +116,11 @@ class LightningConfig:
 class LoggingConfig:
     """``[logging]``: the system log (stderr) and, with ``dir``, per-service files."""
 
-    level: str = field(
-        default="info", metadata={"choices": ("debug", "info", "warning", "error")}
-    )
+    level: str = field(default="info", metadata={"choices": ("debug", "info", "warning", "error")})
     dir: Path | None = None
+    client_ip: str = field(default="full", metadata={"choices": ("full", "truncate", "hash")})
+    """How client addresses appear in access logs: as is, cut to /24 (IPv4) or /48 (IPv6),
+    or as a keyed hash that is stable for the life of the process."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,6 +130,70 @@ class TelemetryConfig:
     prometheus_listen: str = "127.0.0.1:9464"
     otlp_endpoint: str = ""
     otlp_interval: Seconds = field(default=Seconds(60.0), metadata=_min(1))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateLimitRuleConfig:
+    """One GCRA limit: ``rate`` as "5/s", "300/m" or "1000/h"; ``burst`` requests at once."""
+
+    rate: str
+    burst: int = field(default=1, metadata={"min": 1, "max": 1_000_000})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateLimitClassConfig:
+    """``[ratelimit.<class>]``: limits for one endpoint class; an absent limit is not applied."""
+
+    total: RateLimitRuleConfig | None = None
+    per_client: RateLimitRuleConfig | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateLimitOverrideConfig:
+    """``[[ratelimit.overrides]]``: another per-client limit for clients inside ``cidrs``
+    (e.g. a custodial wallet's egress range); without ``per_client`` they have none."""
+
+    cidrs: tuple[str, ...]
+    per_client: RateLimitRuleConfig | None = None
+
+
+def _rule(rate: str, burst: int) -> RateLimitRuleConfig:
+    return RateLimitRuleConfig(rate=rate, burst=burst)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateLimitConfig:
+    """``[ratelimit]``: per endpoint class limits on the public LNURL listener.
+
+    Client identity uses ``[lnurl] trusted_proxies``; ``/health*`` is never limited.
+    """
+
+    enabled: bool = True
+    mode: str = field(default="enforce", metadata={"choices": ("enforce", "shadow")})
+    backend: str = field(default="memory", metadata={"choices": ("memory", "redis")})
+    redis_url: str = ""
+    redis_timeout: Seconds = field(default=Seconds(0.25), metadata=_min(0.01))
+    client_header: str = field(
+        default="x-forwarded-for", metadata={"choices": ("x-forwarded-for", "forwarded")}
+    )
+    trust_unix_socket: bool = False
+    ipv6_prefix: int = field(default=64, metadata={"min": 16, "max": 128})
+    exempt: tuple[str, ...] = ()
+    max_tracked_clients: int = field(default=100_000, metadata={"min": 16, "max": 10_000_000})
+    sweep_interval: Seconds = field(default=Seconds(30.0), metadata=_min(0.1))
+    offer: RateLimitClassConfig = RateLimitClassConfig(
+        total=_rule("500/s", 1000), per_client=_rule("10/s", 30)
+    )
+    invoice: RateLimitClassConfig = RateLimitClassConfig(
+        total=_rule("50/s", 100), per_client=_rule("1/s", 5)
+    )
+    bech32: RateLimitClassConfig = RateLimitClassConfig(per_client=_rule("2/s", 10))
+    verify: RateLimitClassConfig = RateLimitClassConfig(per_client=_rule("5/s", 20))
+    lnurlp: RateLimitClassConfig = RateLimitClassConfig(per_client=_rule("10/s", 30))
+    default: RateLimitClassConfig = RateLimitClassConfig(
+        total=_rule("200/s", 400), per_client=_rule("5/s", 20)
+    )
+    overrides: tuple[RateLimitOverrideConfig, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,3 +209,4 @@ class Config:
     lightning: LightningConfig = LightningConfig()
     logging: LoggingConfig = LoggingConfig()
     telemetry: TelemetryConfig = TelemetryConfig()
+    ratelimit: RateLimitConfig = RateLimitConfig()
