@@ -74,6 +74,9 @@ class HealthConfig:
     timeout: Seconds = field(default=Seconds(3.0), metadata=_min(0.1))
     healthy_after: int = field(default=1, metadata={"min": 1, "max": 100})
     unhealthy_after: int = field(default=2, metadata={"min": 1, "max": 100})
+    ejection: Seconds = field(default=Seconds(30.0), metadata=_min(0))
+    """A backend whose invoices failed stays out this long (doubling while it keeps failing)."""
+    max_ejection: Seconds = field(default=Seconds(600.0), metadata=_min(0))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
