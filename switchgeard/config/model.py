@@ -1,16 +1,38 @@
 """The configuration model: one frozen, keyword-only dataclass per TOML section.
 
-Field names equal the TOML keys. ``Seconds`` fields accept "500ms", "30s", "5m", "1h" (or a
-number of seconds); keys ending in ``_file`` name files read when the component opens.
-Range limits are in each field's ``metadata`` (``min``/``max``/``choices``) and are enforced
-by the loader, which names the full key path in every error.
+Field names equal the TOML keys; nested dataclasses are TOML sub-tables. The loader
+(``switchgeard.config.load``) is generic over these classes, so a new section is added by
+writing a dataclass here and a field on ``Config``. Supported field types: ``bool``, ``int``,
+``float``, ``str``, ``Path`` (relative paths are taken relative to the config file's
+directory), ``Seconds`` ("500ms", "30s", "5m", "1h" or a number of seconds), ``FileMode`` (an
+octal string such as "0660"), ``X | None``, ``tuple[X, ...]`` and nested dataclasses.
+
+Field ``metadata`` keys, all enforced by the loader with the full key path in every error:
+
+* ``min`` / ``max``: numeric bounds; ``choices``: the allowed values;
+* ``check``: a callable raising ``ValueError`` with a message (applied to each item of a tuple);
+* ``restart``: a change of this key (or of the whole sub-table) takes effect only after a
+  restart; a live reload keeps the running value and reports the key as "needs restart".
+
+A class may define ``validate(self)`` for rules that span fields; it raises
+``FieldProblem(field, message)`` from ``switchgeard.config.checks``.
+
+Keys ending in ``_file`` name files (secrets, certificates) that components read when they
+open, through ``switchgeard.config.read_secret_file``; secrets are never written inline.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NewType
+from typing import Any, NewType
+
+from switchgeard.config.checks import (
+    FieldProblem,
+    check_listen,
+    check_optional_host_port,
+    check_store_url,
+)
 
 Seconds = NewType("Seconds", float)
 """A duration in seconds, written in TOML as "500ms", "30s", "5m" or "1h"."""
@@ -21,6 +43,10 @@ FileMode = NewType("FileMode", int)
 
 def _min(value: float) -> dict[str, float]:
     return {"min": value}
+
+
+RESTART: dict[str, Any] = {"restart": True}
+"""Field metadata for keys that take effect only after a restart."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,9 +61,15 @@ class DaemonConfig:
 class LnurlConfig:
     """``[lnurl]``: the public LNURL-pay HTTP service."""
 
-    listen: tuple[str, ...] = ("127.0.0.1:8080",)
-    tls_cert_file: Path | None = None
-    tls_key_file: Path | None = None
+    listen: tuple[str, ...] = field(
+        default=("127.0.0.1:8080",), metadata={"check": check_listen, "restart": True}
+    )
+    """"host:port", "[v6addr]:port" or "unix:/abs/path"; port 0 picks a free port."""
+    tls_cert_file: Path | None = field(default=None, metadata=RESTART)
+    tls_key_file: Path | None = field(default=None, metadata=RESTART)
+    socket_mode: FileMode = field(default=FileMode(0o660), metadata={"max": 0o777, **RESTART})
+    """Mode of the "unix:" listen sockets (e.g. for a reverse proxy)."""
+    socket_group: str | None = field(default=None, metadata=RESTART)
     partitions: tuple[str, ...] = ("default",)
     allowed_hosts: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
@@ -46,24 +78,38 @@ class LnurlConfig:
     qr_dark: str = "#000000"
     qr_light: str = "#ffffff"
 
+    def validate(self) -> None:
+        """At least one listen address; TLS certificate and key come together."""
+        if not self.listen:
+            raise FieldProblem("listen", "needs at least one address")
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            missing = "tls_key_file" if self.tls_key_file is None else "tls_cert_file"
+            raise FieldProblem(missing, "tls_cert_file and tls_key_file must be set together")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AdminConfig:
     """``[admin]``: the admin API on a Unix socket."""
 
-    socket: Path = Path("/run/switchgeard/admin.sock")
-    socket_mode: FileMode = FileMode(0o660)
-    socket_group: str | None = None
+    socket: Path = field(default=Path("/run/switchgeard/admin.sock"), metadata=RESTART)
+    socket_mode: FileMode = field(default=FileMode(0o660), metadata={"max": 0o777, **RESTART})
+    socket_group: str | None = field(default=None, metadata=RESTART)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoreConfig:
     """``[store]``: where records live. Changing it needs a restart."""
 
-    url: str
+    url: str = field(metadata={"check": check_store_url})
+    """"sqlite:///abs/path.db" or "postgresql://user@host/db" (no inline password)."""
     page_default: int = field(default=100, metadata={"min": 1, "max": 10_000})
     page_max: int = field(default=100, metadata={"min": 1, "max": 10_000})
     pool_size: int = field(default=4, metadata={"min": 1, "max": 64})
+
+    def validate(self) -> None:
+        """The default page size cannot exceed the maximum."""
+        if self.page_default > self.page_max:
+            raise FieldProblem("page_default", f"must not exceed page_max ({self.page_max})")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,6 +133,11 @@ class RetryConfig:
     multiplier: float = field(default=2.0, metadata={"min": 1.0, "max": 10.0})
     max_interval: Seconds = field(default=Seconds(1.0), metadata=_min(0.001))
     max_elapsed: Seconds = field(default=Seconds(5.0), metadata=_min(0))
+
+    def validate(self) -> None:
+        """The first backoff step cannot exceed the largest one."""
+        if self.initial > self.max_interval:
+            raise FieldProblem("initial", f"must not exceed max_interval ({self.max_interval} s)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,7 +181,10 @@ class LoggingConfig:
 class TelemetryConfig:
     """``[telemetry]``: metrics export."""
 
-    prometheus_listen: str = "127.0.0.1:9464"
+    prometheus_listen: str = field(
+        default="127.0.0.1:9464", metadata={"check": check_optional_host_port, "restart": True}
+    )
+    """"host:port" of the Prometheus listener; "" disables it."""
     otlp_endpoint: str = ""
     otlp_interval: Seconds = field(default=Seconds(60.0), metadata=_min(1))
 
@@ -204,7 +258,8 @@ class Config:
     """The whole configuration, parsed once. ``path`` is the file it came from."""
 
     path: Path
-    store: StoreConfig
+    """The file this came from (not a TOML key)."""
+    store: StoreConfig = field(metadata=RESTART)
     daemon: DaemonConfig = DaemonConfig()
     lnurl: LnurlConfig = LnurlConfig()
     admin: AdminConfig = AdminConfig()

@@ -1,0 +1,134 @@
+"""Value checks used by the config model: listen addresses and store URLs.
+
+Each ``check_*`` function raises ``ValueError`` with a message meant for an operator; the
+loader prefixes it with the key path and the file. ``parse_listen`` is also used by the
+daemon to bind what the config names, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+_HOSTNAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+_UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
+
+
+class FieldProblem(ValueError):
+    """Raised by a dataclass ``validate()`` method: ``field`` is the key within the section."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class TcpAddress:
+    """A TCP listen address; ``host`` is an IP literal (without brackets) or a host name."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class UnixAddress:
+    """A Unix stream socket listen address."""
+
+    path: str
+
+    def __str__(self) -> str:
+        return f"unix:{self.path}"
+
+
+def parse_listen(value: str) -> TcpAddress | UnixAddress:
+    """Parse "host:port", "[v6addr]:port" or "unix:/abs/path"; raise ValueError if invalid."""
+    if value.startswith("unix:"):
+        path = value[len("unix:") :]
+        if not path.startswith("/"):
+            raise ValueError(
+                f"{value!r}: a unix socket needs an absolute path, "
+                "e.g. unix:/run/switchgeard/http.sock"
+            )
+        if len(path.encode()) > _UNIX_PATH_MAX:
+            raise ValueError(f"{value!r}: unix socket paths are limited to {_UNIX_PATH_MAX} bytes")
+        return UnixAddress(path)
+    return parse_host_port(value)
+
+
+def parse_host_port(value: str) -> TcpAddress:
+    """Parse "host:port" or "[v6addr]:port" (port 0-65535); raise ValueError if invalid."""
+    if value.startswith("["):
+        host, bracket, rest = value[1:].partition("]")
+        if not bracket or not rest.startswith(":"):
+            raise ValueError(f"{value!r}: expected [v6addr]:port, e.g. [::1]:8080")
+        port_text = rest[1:]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"{value!r}: {host!r} is not an IPv6 address") from None
+    else:
+        host, colon, port_text = value.rpartition(":")
+        if not colon or not host:
+            raise ValueError(f"{value!r}: expected host:port, e.g. 127.0.0.1:8080")
+        if ":" in host:
+            raise ValueError(f"{value!r}: write IPv6 addresses in brackets, e.g. [::1]:8080")
+        if not _HOSTNAME.fullmatch(host):
+            raise ValueError(f"{value!r}: {host!r} is not an IPv4 address or host name")
+    if not port_text.isdigit() or int(port_text) > 65535:
+        raise ValueError(f"{value!r}: the port must be a number from 0 to 65535")
+    return TcpAddress(host, int(port_text))
+
+
+def check_listen(value: str) -> None:
+    """Validate one listen entry (see ``parse_listen``)."""
+    parse_listen(value)
+
+
+def check_optional_host_port(value: str) -> None:
+    """Validate "host:port", or accept "" meaning "disabled"."""
+    if value:
+        parse_host_port(value)
+
+
+def check_store_url(url: str) -> None:
+    """Validate "sqlite:///abs/path.db" or "postgresql://..." without an inline password.
+
+    Messages never repeat a PostgreSQL URL, which may hold credentials.
+    """
+    if url.startswith("sqlite:"):
+        _check_sqlite_url(url)
+    elif url.startswith(("postgresql://", "postgres://")):
+        _check_postgres_url(url)
+    else:
+        raise ValueError("expected sqlite:///absolute/path.db or postgresql://user@host/dbname")
+
+
+def _check_sqlite_url(url: str) -> None:
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"{url!r}: expected sqlite:///absolute/path.db (three slashes)")
+    path = url[len("sqlite://") :]
+    if any(c in path for c in "?#"):
+        raise ValueError(f"{url!r}: query strings are not supported for SQLite")
+    if path.endswith("/") or path.startswith("//"):
+        raise ValueError(f"{url!r}: expected sqlite:///absolute/path.db")
+
+
+def _check_postgres_url(url: str) -> None:
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ValueError("the PostgreSQL URL has an invalid port") from None
+    if parts.password is not None:
+        raise ValueError(
+            "do not put the password in the URL; use a passfile "
+            "(postgresql://user@host/db?passfile=/etc/switchgeard/pgpass) or peer authentication"
+        )
+    if any(c.isspace() for c in url):
+        raise ValueError("the PostgreSQL URL contains whitespace")
