@@ -19,6 +19,7 @@ Each class is named after what the caller should do about it::
     ├── RequestError                bad client input (amount outside min/max, unknown offer); carries
     │                               an HTTP status and a reason safe to show to the wallet
     ├── DecodeError                 bytes or strings that do not parse (BOLT11, Bolt12, bech32, TLV)
+    ├── ListenError                 cannot bind a listener (in use, served by a live process)
     └── AccessDenied                admin API permission failure
 
 Adapters translate foreign exceptions into these classes, once, chaining the original
@@ -118,6 +119,10 @@ class RequestError(SwitchgearError):
 
 class DecodeError(SwitchgearError):
     """Input bytes or text do not decode (BOLT11, Bolt12, bech32, TLV, BigSize...)."""
+
+
+class ListenError(SwitchgearError):
+    """A listen address cannot be bound: in use, not a socket, or served by a live process."""
 
 
 class AccessDenied(SwitchgearError):
