@@ -14,10 +14,10 @@ Each class is named after what the caller should do about it::
     │   ├── BackendUnavailable      connect/timeout/UNAVAILABLE -> mark unhealthy, try the next node
     │   ├── BackendRejected         the node said "no" -> do not retry elsewhere blindly
     │   ├── BackendAuthError        credentials refused or unreadable -> fix the named file
-    │   └── BackendProtocolError    an answer we cannot trust (bad invoice, undecodable) -> node is faulty
+    │   └── BackendProtocolError    an answer we cannot trust (bad invoice) -> node is faulty
     ├── NoHealthyBackend            the balancer ran out of candidates
-    ├── RequestError                bad client input (amount outside min/max, unknown offer); carries
-    │                               an HTTP status and a reason safe to show to the wallet
+    ├── RequestError                bad client input (amount out of range, unknown offer);
+    │                               carries an HTTP status and a reason safe to show to the wallet
     ├── DecodeError                 bytes or strings that do not parse (BOLT11, Bolt12, bech32, TLV)
     ├── ListenError                 cannot bind a listener (in use, served by a live process)
     └── AccessDenied                admin API permission failure
