@@ -1,0 +1,132 @@
+"""Where the wallet reached us: the scheme and host used to build callback and LNURL links.
+
+``Forwarded`` (RFC 7239) wins over ``X-Forwarded-Host``/``X-Forwarded-Proto``, which win
+over ``Host``; the forwarding headers count only when the TCP peer is a trusted proxy
+(``[lnurl] trusted_proxies``: addresses, networks, or ``unix`` for peers on a Unix socket).
+The host is validated as ``name[:port]`` so no header can inject text into a URL, and the
+domain is checked against ``[lnurl] allowed_hosts`` (empty = any host).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from switchgeard.errors import ConfigError, RequestError
+
+_HOST = re.compile(
+    r"(?P<domain>[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]{2,45}\])(?::(?P<port>[0-9]{1,5}))?"
+)
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_SCHEMES = frozenset({"http", "https"})
+UNIX_PEER = "unix"
+"""The ``trusted_proxies`` entry that trusts peers connected over a Unix socket."""
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """``scheme://host`` of the request as the wallet saw it; ``host`` keeps a non-default port."""
+
+    scheme: str
+    host: str
+
+    def url(self, path: str) -> str:
+        return f"{self.scheme}://{self.host}{path}"
+
+
+class ProxyPolicy:
+    """Which peers may set forwarding headers, and which hosts links may name."""
+
+    def __init__(self, trusted_proxies: Iterable[str], allowed_hosts: Iterable[str]) -> None:
+        self._trust_unix = False
+        self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for entry in trusted_proxies:
+            if entry == UNIX_PEER:
+                self._trust_unix = True
+                continue
+            try:
+                self._networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                raise ConfigError(
+                    f"{entry!r} is not an IP address, network or 'unix'",
+                    key="lnurl.trusted_proxies",
+                ) from None
+        self.allowed_hosts = frozenset(h.strip().lower() for h in allowed_hosts)
+
+    def trusts(self, peer: str | None) -> bool:
+        """Whether ``peer`` (an IP address, or None/'' for a Unix socket) is a trusted proxy."""
+        if not peer:
+            return self._trust_unix
+        try:
+            address = ipaddress.ip_address(peer.split("%", 1)[0])
+        except ValueError:
+            return False
+        return any(address in network for network in self._networks)
+
+    def allows(self, domain: str) -> bool:
+        return not self.allowed_hosts or domain in self.allowed_hosts
+
+
+def resolve_origin(
+    headers: Mapping[str, str], peer: str | None, policy: ProxyPolicy, *, tls: bool
+) -> Origin:
+    """The request's origin; raises ``RequestError`` (400) for a missing, bad or foreign host."""
+    forwarded: dict[str, str] = {}
+    scheme = host = None
+    if policy.trusts(peer):
+        forwarded = _first_forwarded_element(headers.get("forwarded", ""))
+        scheme = forwarded.get("proto") or _first(headers.get("x-forwarded-proto"))
+        host = forwarded.get("host") or _first(headers.get("x-forwarded-host"))
+    scheme = (scheme or "").lower()
+    if scheme not in _SCHEMES:
+        scheme = "https" if tls else "http"
+    return Origin(scheme, _validated_host(host or headers.get("host", ""), scheme, policy))
+
+
+def _validated_host(raw: str, scheme: str, policy: ProxyPolicy) -> str:
+    match = _HOST.fullmatch(raw.strip().lower())
+    if match is None:
+        raise RequestError("missing or invalid Host header", status=400)
+    domain, port = match["domain"], match["port"]
+    if not policy.allows(domain.strip("[]")) and not policy.allows(domain):
+        raise RequestError(f"host {domain} is not served here", status=400)
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return domain
+    if not 0 < int(port) < 65536:
+        raise RequestError("missing or invalid Host header", status=400)
+    return f"{domain}:{int(port)}"
+
+
+def _first(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.split(",", 1)[0].strip() or None
+
+
+def _first_forwarded_element(value: str) -> dict[str, str]:
+    """The ``key=value`` pairs of the first element (the proxy nearest the wallet)."""
+    pairs: dict[str, str] = {}
+    element = value.split(",", 1)[0]
+    for part in element.split(";"):
+        key, sep, val = part.partition("=")
+        if sep:
+            pairs.setdefault(key.strip().lower(), val.strip().strip('"'))
+    return pairs
+
+
+def client_address(headers: Mapping[str, str], peer: str | None, policy: ProxyPolicy) -> str:
+    """The payer's address: the forwarded client when the peer is a trusted proxy, else the peer."""
+    if policy.trusts(peer):
+        forwarded = _first_forwarded_element(headers.get("forwarded", "")).get("for")
+        candidate = forwarded or _first(headers.get("x-forwarded-for"))
+        if candidate:
+            return _strip_port(candidate)
+    return peer or UNIX_PEER
+
+
+def _strip_port(node: str) -> str:
+    if node.startswith("["):
+        return node[1:].split("]", 1)[0]
+    return node.split(":", 1)[0] if node.count(":") == 1 else node

@@ -1,0 +1,158 @@
+"""LUD-06 payRequest logic as plain functions, and the narrow interfaces it needs.
+
+The callback checks run in a fixed order so the same bad request always gets the same
+answer: unknown, expired or not-yet-valid offer (404); missing or malformed ``amount`` (400);
+comment longer than the offer allows, counted in Unicode characters (LUD-12, 400); amount
+outside ``[minSendable, maxSendable]`` (400); then the balancer (503 when no node could make
+a valid invoice, 400 when a node refused the request).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from switchgeard.errors import NotFound, RequestError
+from switchgeard.lightning.interface import Invoice
+from switchgeard.lnurl.metadata import metadata_string
+from switchgeard.store.records import InvoiceEntry, Metadata, Offer
+from switchgeard.units import Msat, NodeKey, PaymentHash
+
+
+class OfferLookup(Protocol):
+    """The store method the public service reads offers with."""
+
+    async def get_offer_with_metadata(
+        self, partition: str, id: uuid.UUID
+    ) -> tuple[Offer, Metadata]: ...
+
+
+class IssuedInvoice(Protocol):
+    @property
+    def invoice(self) -> Invoice: ...
+
+    @property
+    def backend_key(self) -> NodeKey: ...
+
+
+class InvoiceIssuer(Protocol):
+    """The balancer: creates invoices on a healthy node of a partition."""
+
+    async def issue_invoice(
+        self,
+        *,
+        partition: str,
+        amount: Msat,
+        description: str,
+        description_hash_only: bool,
+        expiry: int,
+        key: str | None,
+    ) -> IssuedInvoice: ...
+
+    def selectable(self, partition: str) -> bool: ...
+
+
+class InvoiceRecorder(Protocol):
+    """The ledger method the service writes issued invoices with."""
+
+    async def record_invoice(self, entry: InvoiceEntry) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedOffer:
+    offer: Offer
+    metadata: str
+    """The exact metadata string served and hashed."""
+
+
+def offer_not_found(id: object) -> RequestError:
+    return RequestError(f"offer not found: {id}", status=404)
+
+
+def parse_offer_id(text: str) -> uuid.UUID:
+    """The offer id from the path; an id that is not a UUID names no offer (404)."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise offer_not_found(text) from None
+
+
+async def load_offer(
+    offers: OfferLookup, partition: str, id: uuid.UUID, now: datetime
+) -> LoadedOffer:
+    """The offer and its metadata string; 404 when missing, expired or not yet valid."""
+    try:
+        offer, metadata = await offers.get_offer_with_metadata(partition, id)
+    except NotFound:
+        raise offer_not_found(id) from None
+    if now < offer.timestamp or (offer.expires is not None and now > offer.expires):
+        raise offer_not_found(id)
+    return LoadedOffer(offer, metadata_string(metadata))
+
+
+def pay_request(loaded: LoadedOffer, callback: str) -> dict[str, Any]:
+    """The LUD-06 first response; ``commentAllowed`` only when comments are allowed (LUD-12)."""
+    offer = loaded.offer
+    body: dict[str, Any] = {
+        "callback": callback,
+        "maxSendable": int(offer.max_sendable),
+        "minSendable": int(offer.min_sendable),
+        "tag": "payRequest",
+        "metadata": loaded.metadata,
+    }
+    if offer.comment_allowed > 0:
+        body["commentAllowed"] = offer.comment_allowed
+    return body
+
+
+def parse_amount(values: list[str]) -> Msat:
+    """The ``amount`` query parameter in msat; exactly one non-negative integer."""
+    if not values:
+        raise RequestError("amount is required (millisatoshis)")
+    if len(values) > 1:
+        raise RequestError("amount must be given once")
+    try:
+        return Msat.parse(values[0])
+    except ValueError:
+        raise RequestError("amount must be a non-negative integer (millisatoshis)") from None
+
+
+def check_comment(values: list[str], allowed: int) -> str:
+    """The comment (``""`` when absent); at most ``allowed`` Unicode characters."""
+    if len(values) > 1:
+        raise RequestError("comment must be given once")
+    comment = values[0] if values else ""
+    if len(comment) > allowed:
+        raise RequestError(f"comment is longer than {allowed} characters")
+    return comment
+
+
+def check_range(amount: Msat, offer: Offer) -> None:
+    if not offer.min_sendable <= amount <= offer.max_sendable:
+        raise RequestError(
+            f"amount {int(amount)} msat is outside the valid range "
+            f"[{int(offer.min_sendable)}, {int(offer.max_sendable)}] msat"
+        )
+
+
+def parse_callback(args: Mapping[str, list[str]], offer: Offer) -> tuple[Msat, str]:
+    """Amount and comment of a callback, checked in the documented order."""
+    amount = parse_amount(args.get("amount", []))
+    comment = check_comment(args.get("comment", []), offer.comment_allowed)
+    check_range(amount, offer)
+    return amount, comment
+
+
+def ledger_entry(issued: IssuedInvoice, offer: Offer, amount: Msat, now: datetime) -> InvoiceEntry:
+    return InvoiceEntry(
+        payment_hash=PaymentHash(issued.invoice.payment_hash),
+        backend_key=issued.backend_key,
+        reference=f"offer:{offer.partition}/{offer.id}",
+        amount_msat=amount,
+        bolt11=issued.invoice.bolt11,
+        created_at=now,
+        expires_at=issued.invoice.expires_at,
+    )
