@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import bolt11
+import pytest
+import trio
 
 from switchgeard.errors import BackendError, NotFound
 from switchgeard.lightning.interface import Invoice, InvoiceState
@@ -170,3 +174,14 @@ class FakeLedger:
             preimage=preimage,
             bolt11=None,
         )
+
+
+async def decode_qr(png: bytes, tmp_path: Path) -> str:
+    """The text in a QR code PNG, read by zbarimg (Debian zbar-tools; scripts/setup installs it)."""
+    zbarimg = shutil.which("zbarimg")
+    if zbarimg is None:
+        pytest.skip("zbarimg is not installed (Debian package zbar-tools)")
+    image = tmp_path / "qr.png"
+    image.write_bytes(png)
+    done = await trio.run_process([zbarimg, "--raw", "-q", str(image)], capture_stdout=True)
+    return bytes(done.stdout).decode().strip()

@@ -7,6 +7,7 @@ import json
 import logging
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import bolt11
@@ -19,6 +20,7 @@ from lnurl_fakes import (
     FakeBalancer,
     FakeLedger,
     FakeOffers,
+    decode_qr,
     make_metadata,
     make_offer,
 )
@@ -189,10 +191,13 @@ async def test_bech32_route_gives_the_uppercase_lnurl_of_the_offer_url(world: Wo
     assert decode_lnurl(text) == f"http://127.0.0.1:8080{OFFER}"
 
 
-async def test_qr_route_is_a_png(world: World) -> None:
+async def test_qr_route_is_a_png_of_the_lnurl(world: World, tmp_path: Path) -> None:
     response = await world.get(OFFER + "/bech32/qr")
     assert response.headers["Content-Type"] == "image/png"
-    assert (await response.get_data()).startswith(b"\x89PNG\r\n\x1a\n")
+    png = await response.get_data()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    lnurl_text = await (await world.get(OFFER + "/bech32")).get_data(as_text=True)
+    assert await decode_qr(png, tmp_path) == lnurl_text
 
 
 async def test_links_route_gives_every_form(world: World) -> None:
