@@ -5,6 +5,13 @@ Imports balancer, store and lightning only through the narrow protocols declared
 """
 
 from switchgeard.lnurl.app import LnurlDeps, create_lnurl_app, offer_links
-from switchgeard.lnurl.verify import InvoiceVerifier, LedgerVerifier
+from switchgeard.lnurl.verify import InvoiceVerifier, LedgerVerifier, PoolSettlements
 
-__all__ = ["InvoiceVerifier", "LedgerVerifier", "LnurlDeps", "create_lnurl_app", "offer_links"]
+__all__ = [
+    "InvoiceVerifier",
+    "LedgerVerifier",
+    "LnurlDeps",
+    "PoolSettlements",
+    "create_lnurl_app",
+    "offer_links",
+]

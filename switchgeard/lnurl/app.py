@@ -11,14 +11,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
 
 from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from switchgeard.config.model import LnurlConfig
-from switchgeard.errors import DecodeError, NotFound, RequestError, SwitchgearError
+from switchgeard.errors import DecodeError, NotFound, RequestError
 from switchgeard.lnurl import pay, render
 from switchgeard.lnurl.bech32 import encode_lnurl
 from switchgeard.lnurl.origin import Origin, ProxyPolicy, client_address, resolve_origin
@@ -28,8 +27,6 @@ from switchgeard.units import Msat
 
 log = logging.getLogger("switchgeard.lnurl")
 
-HashKey = Literal["comment", "client_ip"]
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LnurlDeps:
@@ -37,10 +34,7 @@ class LnurlDeps:
 
     offers: pay.OfferLookup
     invoices: pay.InvoiceIssuer
-    ledger: pay.InvoiceRecorder
     verifier: InvoiceVerifier
-    hash_key: HashKey = "comment"
-    """What the balancer's consistent strategy hashes: the comment or the payer's address."""
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -68,7 +62,7 @@ class _Service:
         return render.cache_headers(loaded.offer.expires, self.deps.clock())
 
     def hash_key(self, comment: str) -> str | None:
-        if self.deps.hash_key == "client_ip":
+        if self.deps.invoices.consistent_key == "client_ip":
             return client_address(_headers(), _peer(), self.policy)
         return comment or None
 
@@ -175,22 +169,23 @@ def offer_links(origin: Origin, path: str) -> dict[str, str]:
 async def _issue(
     service: _Service, origin: Origin, loaded: pay.LoadedOffer, amount: Msat, comment: str
 ) -> Response:
-    deps, offer = service.deps, loaded.offer
-    issued = await deps.invoices.issue_invoice(
+    offer = loaded.offer
+    issued = await service.deps.invoices.issue_invoice(
         partition=offer.partition,
         amount=amount,
         description=loaded.metadata,
-        description_hash_only=True,
+        reference=pay.ledger_reference(offer),
         expiry=int(service.cfg.invoice_expiry),
+        description_hash_only=True,
         key=service.hash_key(comment),
     )
-    body: dict[str, object] = {"pr": issued.invoice.bolt11, "routes": [], "disposable": False}
-    try:
-        await deps.ledger.record_invoice(pay.ledger_entry(issued, offer, amount, deps.clock()))
-    except SwitchgearError as exc:
-        log.error("invoice %s issued but not recorded: %s", issued.invoice.payment_hash, exc)
-    else:
-        body["verify"] = origin.url(f"/verify/{issued.invoice.payment_hash}")
+    invoice = issued.invoice
+    body = {
+        "pr": invoice.bolt11,
+        "routes": [],
+        "disposable": False,
+        "verify": origin.url(f"/verify/{invoice.payment_hash}"),
+    }
     return render.json_response(body)
 
 

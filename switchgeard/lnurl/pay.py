@@ -18,8 +18,8 @@ from typing import Any, Protocol
 from switchgeard.errors import NotFound, RequestError
 from switchgeard.lightning.interface import Invoice
 from switchgeard.lnurl.metadata import metadata_string
-from switchgeard.store.records import InvoiceEntry, Metadata, Offer
-from switchgeard.units import Msat, NodeKey, PaymentHash
+from switchgeard.store.records import Metadata, Offer
+from switchgeard.units import Msat, NodeKey
 
 
 class OfferLookup(Protocol):
@@ -39,7 +39,9 @@ class IssuedInvoice(Protocol):
 
 
 class InvoiceIssuer(Protocol):
-    """The balancer: creates invoices on a healthy node of a partition."""
+    """The balancer: creates an invoice on a healthy node of a partition and records it in
+    the ledger under ``reference``. Raises ``BackendRejected``, ``NoHealthyBackend`` or
+    ``StoreError``."""
 
     async def issue_invoice(
         self,
@@ -47,18 +49,18 @@ class InvoiceIssuer(Protocol):
         partition: str,
         amount: Msat,
         description: str,
-        description_hash_only: bool,
+        reference: str,
         expiry: int,
-        key: str | None,
+        description_hash_only: bool = True,
+        key: str | None = None,
     ) -> IssuedInvoice: ...
 
     def selectable(self, partition: str) -> bool: ...
 
-
-class InvoiceRecorder(Protocol):
-    """The ledger method the service writes issued invoices with."""
-
-    async def record_invoice(self, entry: InvoiceEntry) -> None: ...
+    @property
+    def consistent_key(self) -> str:
+        """What ``key`` holds for the consistent strategy: "comment" or "client_ip"."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,13 +148,6 @@ def parse_callback(args: Mapping[str, list[str]], offer: Offer) -> tuple[Msat, s
     return amount, comment
 
 
-def ledger_entry(issued: IssuedInvoice, offer: Offer, amount: Msat, now: datetime) -> InvoiceEntry:
-    return InvoiceEntry(
-        payment_hash=PaymentHash(issued.invoice.payment_hash),
-        backend_key=issued.backend_key,
-        reference=f"offer:{offer.partition}/{offer.id}",
-        amount_msat=amount,
-        bolt11=issued.invoice.bolt11,
-        created_at=now,
-        expires_at=issued.invoice.expires_at,
-    )
+def ledger_reference(offer: Offer) -> str:
+    """How ledger entries name the offer an invoice was issued for."""
+    return f"offer:{offer.partition}/{offer.id}"

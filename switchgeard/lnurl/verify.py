@@ -15,8 +15,8 @@ from typing import Protocol
 
 import trio
 
-from switchgeard.errors import BackendError, DecodeError, StoreError
-from switchgeard.lightning.interface import InvoiceState
+from switchgeard.errors import BackendError, BackendUnavailable, DecodeError, StoreError
+from switchgeard.lightning.interface import InvoiceState, LightningBackend
 from switchgeard.store.records import InvoiceEntry
 from switchgeard.units import NodeKey, PaymentHash
 
@@ -38,9 +38,34 @@ class InvoiceLedger(Protocol):
 
 
 class SettlementLookup(Protocol):
-    """Asks the node with ``key`` about an invoice (the balancer's connected backends)."""
+    """Asks the node with ``key`` about an invoice. Raises ``BackendError``."""
 
     async def lookup_invoice(self, key: NodeKey, payment_hash: PaymentHash) -> InvoiceState: ...
+
+
+class ConnectedNode(Protocol):
+    @property
+    def client(self) -> LightningBackend | None: ...
+
+
+class NodeDirectory(Protocol):
+    """The balancer's pool: its member for a node key, if any."""
+
+    def get(self, key: NodeKey) -> ConnectedNode | None: ...
+
+
+class PoolSettlements:
+    """``SettlementLookup`` through the balancer pool's open connections."""
+
+    def __init__(self, pool: NodeDirectory) -> None:
+        self._pool = pool
+
+    async def lookup_invoice(self, key: NodeKey, payment_hash: PaymentHash) -> InvoiceState:
+        member = self._pool.get(key)
+        client = None if member is None else member.client
+        if client is None:
+            raise BackendUnavailable("not connected", key=key)
+        return await client.lookup_invoice(payment_hash)
 
 
 def parse_payment_hash(text: str) -> PaymentHash:

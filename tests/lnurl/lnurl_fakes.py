@@ -78,6 +78,7 @@ class IssueCall:
     partition: str
     amount: Msat
     description: str
+    reference: str
     description_hash_only: bool
     expiry: int
     key: str | None
@@ -85,11 +86,13 @@ class IssueCall:
 
 @dataclass
 class FakeBalancer:
-    """Issues fake invoices; ``failure`` is raised instead when set."""
+    """Issues real signed invoices and records them in ``ledger``; raises ``failure`` if set."""
 
+    ledger: FakeLedger
     healthy: set[str] = field(default_factory=lambda: {"default"})
     failure: Exception | None = None
     calls: list[IssueCall] = field(default_factory=list)
+    consistent_key: str = "comment"
 
     async def issue_invoice(
         self,
@@ -97,12 +100,13 @@ class FakeBalancer:
         partition: str,
         amount: Msat,
         description: str,
-        description_hash_only: bool,
+        reference: str,
         expiry: int,
-        key: str | None,
+        description_hash_only: bool = True,
+        key: str | None = None,
     ) -> Issued:
         self.calls.append(
-            IssueCall(partition, amount, description, description_hash_only, expiry, key)
+            IssueCall(partition, amount, description, reference, description_hash_only, expiry, key)
         )
         if self.failure is not None:
             raise self.failure
@@ -112,6 +116,17 @@ class FakeBalancer:
             bolt11=sign_invoice(amount, payment_hash, description),
             payment_hash=payment_hash,
             expires_at=NOW + timedelta(seconds=expiry),
+        )
+        await self.ledger.record_invoice(
+            InvoiceEntry(
+                payment_hash=payment_hash,
+                backend_key=NODE,
+                reference=reference,
+                amount_msat=amount,
+                bolt11=invoice.bolt11,
+                created_at=NOW,
+                expires_at=invoice.expires_at,
+            )
         )
         return Issued(invoice, NODE)
 
