@@ -1,0 +1,111 @@
+"""What the admin app needs from the rest of the daemon, as narrow protocols.
+
+The daemon wires the real store, balancer and config watcher in; tests may pass fakes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from switchgeard.store.records import Backend, BackendPatch, Metadata, Offer, Page
+from switchgeard.units import NodeKey
+
+
+class AdminStore(Protocol):
+    """The store methods the admin API calls (see the store contract for what they raise)."""
+
+    async def get_backend(self, key: NodeKey) -> Backend: ...
+    async def list_backends(self) -> list[Backend]: ...
+    async def backend_version(self) -> int: ...
+    async def create_backend(self, b: Backend) -> Backend: ...
+    async def put_backend(self, b: Backend) -> tuple[Backend, bool]: ...
+    async def patch_backend(self, key: NodeKey, patch: BackendPatch) -> Backend: ...
+    async def delete_backend(self, key: NodeKey) -> None: ...
+
+    async def get_metadata(self, partition: str, id: uuid.UUID) -> Metadata: ...
+    async def list_metadata(self, partition: str | None, page: Page) -> list[Metadata]: ...
+    async def create_metadata(self, m: Metadata) -> Metadata: ...
+    async def put_metadata(self, m: Metadata) -> tuple[Metadata, bool]: ...
+    async def delete_metadata(self, partition: str, id: uuid.UUID) -> None: ...
+
+    async def get_offer(self, partition: str, id: uuid.UUID) -> Offer: ...
+    async def get_offer_with_metadata(
+        self, partition: str, id: uuid.UUID
+    ) -> tuple[Offer, Metadata]: ...
+    async def list_offers(self, partition: str | None, page: Page) -> list[Offer]: ...
+    async def create_offer(self, o: Offer) -> Offer: ...
+    async def put_offer(self, o: Offer) -> tuple[Offer, bool]: ...
+    async def delete_offer(self, partition: str, id: uuid.UUID) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthView:
+    """One backend's live state as the balancer sees it (adapted by the daemon)."""
+
+    key: NodeKey
+    health: str
+    """``healthy``, ``unhealthy`` or ``unknown``."""
+    since: datetime | None = None
+    last_check: datetime | None = None
+    latency_s: float | None = None
+    last_error: str | None = None
+    inbound_capacity_msat: int | None = None
+    invoices_created: int = 0
+    invoices_failed: int = 0
+    invoices_settled: int = 0
+
+
+class HealthSource(Protocol):
+    """Live backend state: the balancer, adapted by the daemon."""
+
+    def health(self) -> Sequence[HealthView]: ...
+    def selectable(self, partition: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReloadView:
+    """The outcome of the last configuration reload."""
+
+    at: datetime
+    ok: bool
+    error: str | None = None
+    changed: tuple[str, ...] = ()
+
+
+class Reloader(Protocol):
+    """Re-reads the configuration file (the config watcher, adapted by the daemon)."""
+
+    async def reload(self, *, wait: bool) -> ReloadView | None:
+        """Ask for a reload; with ``wait`` return its outcome, else ``None`` at once."""
+        ...
+
+    def last_reload(self) -> ReloadView | None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DaemonInfo:
+    """Static facts shown by ``GET /status``."""
+
+    version: str
+    started_at: datetime
+    config_file: str | None
+    store_kind: str
+    public_url: str | None = None
+    """The public base URL of the LNURL service (``https://pay.example.com``), if known."""
+    partitions: tuple[str, ...] = ()
+    page_default: int = 100
+    page_max: int = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdminDeps:
+    """Everything the handlers use; ``health`` and ``reloader`` may be absent (tests, tools)."""
+
+    store: AdminStore
+    info: DaemonInfo
+    health: HealthSource | None = None
+    reloader: Reloader | None = None

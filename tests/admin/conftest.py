@@ -1,0 +1,76 @@
+"""Fixtures: the admin app served by hypercorn on a real Unix socket, and an httpx client."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+import httpx
+import pytest
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve
+
+from admin.fakes import FakeAdminStore
+from switchgeard.admin.app import create_admin_app
+from switchgeard.admin.ports import AdminDeps, DaemonInfo
+
+STARTED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.fixture
+def socket_dir(tmp_path: Path) -> Iterator[Path]:
+    """``tmp_path``, or a short directory when ``tmp_path`` is too long for AF_UNIX."""
+    if len(str(tmp_path / "admin.sock")) < 100:
+        yield tmp_path
+        return
+    with tempfile.TemporaryDirectory(prefix="sgw") as short:
+        yield Path(short)
+
+
+@pytest.fixture
+def store() -> FakeAdminStore:
+    return FakeAdminStore()
+
+
+@pytest.fixture
+def deps(store: FakeAdminStore) -> AdminDeps:
+    info = DaemonInfo(
+        version="0.1.0",
+        started_at=STARTED,
+        config_file="/etc/switchgeard/switchgeard.toml",
+        store_kind="memory",
+        public_url="https://pay.example.com",
+        partitions=("default",),
+        page_default=5,
+        page_max=10,
+    )
+    return AdminDeps(store=store, info=info)
+
+
+async def serve_app_on_socket(deps: AdminDeps, path: Path, nursery: trio.Nursery) -> None:
+    config = HypercornConfig()
+    config.bind = [f"unix:{path}"]
+    config.accesslog = None
+    config.errorlog = None
+    app = create_admin_app(deps)
+    await nursery.start(partial(serve, app, config))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def admin_socket(
+    deps: AdminDeps, socket_dir: Path, nursery: trio.Nursery
+) -> AsyncIterator[Path]:
+    path = socket_dir / "admin.sock"
+    await serve_app_on_socket(deps, path, nursery)
+    yield path
+
+
+@pytest.fixture
+async def client(admin_socket: Path) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.AsyncHTTPTransport(uds=str(admin_socket))
+    async with httpx.AsyncClient(transport=transport, base_url="http://admin") as http:
+        yield http
