@@ -1,0 +1,155 @@
+"""The life of one pool member: connect, probe ``status()`` periodically, watch settlements.
+
+Runs inside the member's task (see ``pool.BackendPool``). A connection that cannot be opened
+counts as a failed probe and is retried every ``health.interval``. Settlement watchers mark
+ledger entries settled and restart with backoff when the stream or the store fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Callable
+from datetime import UTC, datetime
+
+import trio
+
+from switchgeard.balancer.health import Clock, HealthState, Transition
+from switchgeard.balancer.pool import Member
+from switchgeard.balancer.protocols import ConnectBackend, InvoiceLedger
+from switchgeard.balancer.stats import BalancerCounters
+from switchgeard.balancer.wakeup import Wakeup
+from switchgeard.config.model import BalancerConfig
+from switchgeard.errors import BackendError, StoreError
+from switchgeard.lightning.interface import LightningBackend, NodeStatus
+from switchgeard.units import PaymentHash
+
+log = logging.getLogger("switchgeard.balancer")
+
+WATCH_RESTART_INITIAL = 1.0
+WATCH_RESTART_MAX = 60.0
+
+
+def read_clock() -> Clock:
+    return Clock(trio.current_time(), datetime.now(UTC))
+
+
+def log_transition(member: Member, transition: Transition | None) -> None:
+    """Log a health transition once, when it happens."""
+    if transition is None:
+        return
+    if transition.new is HealthState.HEALTHY:
+        log.info("backend %s is healthy", member.label)
+    else:
+        log.warning("backend %s is unhealthy: %s", member.label, transition.reason)
+
+
+class Monitor:
+    """Serves pool members: one connection each, a prober and a settlement watcher."""
+
+    def __init__(
+        self,
+        connect: ConnectBackend,
+        ledger: InvoiceLedger,
+        counters: BalancerCounters,
+        settings: Callable[[], BalancerConfig],
+        wakeup: Wakeup,
+    ) -> None:
+        self._connect = connect
+        self._ledger = ledger
+        self._counters = counters
+        self._settings = settings
+        self._wakeup = wakeup
+
+    async def serve_member(self, member: Member) -> None:
+        """Keep ``member`` connected, probed and watched until cancelled."""
+        while True:
+            try:
+                async with self._connect(member.record) as client:
+                    await self._serve_connected(member, client)
+            except BackendError as exc:
+                health = self._settings().health
+                transition = member.health.probe_failed(
+                    f"cannot connect: {exc.reason}", 0.0, read_clock(), health
+                )
+                log_transition(member, transition)
+                member.first_probe.set()
+                await self._wakeup.wait(health.interval)
+
+    async def _serve_connected(self, member: Member, client: LightningBackend) -> None:
+        member.client = client
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._probe_loop, member, client)
+                nursery.start_soon(self._watch_loop, member, client)
+        finally:
+            member.client = None
+
+    async def _probe_loop(self, member: Member, client: LightningBackend) -> None:
+        while True:
+            await self.probe(member, client)
+            await self._wakeup.wait(self._settings().health.interval)
+
+    async def probe(self, member: Member, client: LightningBackend) -> None:
+        """One health check, bounded by ``health.timeout``; never raises BackendError."""
+        health = self._settings().health
+        started = trio.current_time()
+        status: NodeStatus | None = None
+        error: str | None = None
+        with trio.move_on_after(health.timeout):
+            try:
+                status = await client.status()
+            except BackendError as exc:
+                error = exc.reason
+        elapsed = trio.current_time() - started
+        if status is None:
+            error = error or f"health check timed out after {health.timeout:g}s"
+        elif status.pubkey != member.key:
+            error = f"node reports public key {status.pubkey}, expected {member.key}"
+        clock = read_clock()
+        if error is None and status is not None:
+            transition = member.health.probe_succeeded(
+                status.inbound_capacity, elapsed, clock, health
+            )
+        else:
+            transition = member.health.probe_failed(error or "unknown", elapsed, clock, health)
+        self._counters.health_check_took(member.key, "ok" if error is None else "error", elapsed)
+        log_transition(member, transition)
+        member.first_probe.set()
+
+    async def _watch_loop(self, member: Member, client: LightningBackend) -> None:
+        delay = WATCH_RESTART_INITIAL
+        while True:
+            started = trio.current_time()
+            try:
+                await self._watch(member, client)
+                reason = "the stream ended"
+            except (BackendError, StoreError) as exc:
+                reason = str(exc)
+            if trio.current_time() - started > WATCH_RESTART_MAX:
+                delay = WATCH_RESTART_INITIAL
+            log.warning(
+                "settlement watcher for %s stopped (%s); restarting in %gs",
+                member.label,
+                reason,
+                delay,
+            )
+            await trio.sleep(delay)
+            delay = min(delay * 2, WATCH_RESTART_MAX)
+
+    async def _watch(self, member: Member, client: LightningBackend) -> None:
+        hashes = client.watch_settlements()
+        try:
+            async for payment_hash in hashes:
+                await self._settle(member, client, payment_hash)
+        finally:
+            if isinstance(hashes, AsyncGenerator):
+                await hashes.aclose()
+
+    async def _settle(
+        self, member: Member, client: LightningBackend, payment_hash: PaymentHash
+    ) -> None:
+        state = await client.lookup_invoice(payment_hash)
+        if not state.settled or state.preimage is None:
+            return
+        if await self._ledger.mark_settled(payment_hash, state.preimage, datetime.now(UTC)):
+            member.counters.settled += 1
