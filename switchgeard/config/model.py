@@ -222,7 +222,8 @@ def _rule(rate: str, burst: int) -> RateLimitRuleConfig:
 class RateLimitConfig:
     """``[ratelimit]``: per endpoint class limits on the public LNURL listener.
 
-    Client identity uses ``[lnurl] trusted_proxies``; ``/health*`` is never limited.
+    Client identity uses ``[lnurl] trusted_proxies`` (with "unix" trusting Unix-socket
+    peers) and ``client_header``; ``/health*`` is never limited.
     """
 
     enabled: bool = True
@@ -233,7 +234,6 @@ class RateLimitConfig:
     client_header: str = field(
         default="x-forwarded-for", metadata={"choices": ("x-forwarded-for", "forwarded")}
     )
-    trust_unix_socket: bool = False
     ipv6_prefix: int = field(default=64, metadata={"min": 16, "max": 128})
     exempt: tuple[str, ...] = ()
     max_tracked_clients: int = field(default=100_000, metadata={"min": 16, "max": 10_000_000})

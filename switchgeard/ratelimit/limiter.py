@@ -1,0 +1,199 @@
+"""The limiter: which limits apply to a request, asked of one store, with reload and sweep."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+
+from switchgeard.config.model import RateLimitConfig
+from switchgeard.errors import ConfigError
+from switchgeard.ratelimit.gcra import GcraTable
+from switchgeard.ratelimit.identity import Client, ClientResolver
+from switchgeard.ratelimit.policy import CLASSES, Policy, TableId, compile_policy
+from switchgeard.ratelimit.rules import Rule
+from switchgeard.ratelimit.stores import Check, MemoryStore, RedisStore, Store
+from switchgeard.telemetry.metrics import Metrics
+
+activity = logging.getLogger("switchgeard.lnurl.ratelimit")
+"""Rejections are wallet behaviour: they go to the LNURL activity log, sampled under flood."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer for one request.
+
+    ``limited`` says a limit was exceeded; ``allowed`` is False only when that happened in
+    ``enforce`` mode. ``retry_after`` is in seconds, ``scope`` names the tightest limit.
+    """
+
+    allowed: bool
+    limited: bool = False
+    retry_after: float = 0.0
+    scope: str = ""
+
+    @property
+    def retry_after_header(self) -> str:
+        """``Retry-After`` value: whole seconds, rounded up, at least 1."""
+        return str(max(1, math.ceil(self.retry_after)))
+
+
+ALLOWED = Decision(allowed=True)
+
+
+@dataclass(frozen=True, slots=True)
+class LimiterStatistics:
+    """A snapshot: tracked keys per endpoint class, the store in use and fail-open events."""
+
+    backend: str
+    tracked_keys: Mapping[str, int] = field(default_factory=dict)
+    backend_up: bool = True
+    fail_open: int = 0
+
+
+class Limiter:
+    """Applies per endpoint class limits. Create it with :func:`open_limiter`."""
+
+    def __init__(
+        self,
+        cfg: RateLimitConfig,
+        *,
+        trusted_proxies: Sequence[str],
+        store: Store,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._policy = compile_policy(cfg)
+        self._resolver = _resolver(cfg, trusted_proxies)
+        self._store = store
+        self._metrics = metrics
+        self._log_budget = GcraTable(Rule(interval=0.1, burst=20), cap=1)
+        self._suppressed = 0
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    def identify(self, scope: Mapping[str, Any]) -> Client:
+        """The client of an ASGI HTTP scope (see :mod:`switchgeard.ratelimit.identity`)."""
+        return self._resolver.resolve(scope)
+
+    async def check(self, endpoint: str, client: Client) -> Decision:
+        """Charge one request of ``client`` to ``endpoint``'s limits, or say why not."""
+        policy = self._policy
+        if not policy.enabled or policy.exempted(client.address):
+            return ALLOWED
+        checks = self._checks(policy, endpoint if endpoint in CLASSES else "default", client)
+        if not checks:
+            return ALLOWED
+        wait, index = await self._store.check(checks, cap=policy.cap)
+        if index < 0:
+            return ALLOWED
+        scope = "total" if checks[index].table.scope == "total" else "per_client"
+        self._record(endpoint, scope, client, wait, policy.shadow)
+        return Decision(allowed=policy.shadow, limited=True, retry_after=wait, scope=scope)
+
+    def reconfigure(self, cfg: RateLimitConfig, *, trusted_proxies: Sequence[str]) -> None:
+        """Apply new limits; unchanged tables keep their state. ConfigError keeps the old ones."""
+        policy = compile_policy(cfg)
+        resolver = _resolver(cfg, trusted_proxies)
+        self._store.retain(policy.table_ids(), cap=policy.cap)
+        self._policy, self._resolver = policy, resolver
+
+    def sweep(self) -> int:
+        """Drop expired keys from every table; returns how many."""
+        return self._store.sweep()
+
+    def statistics(self) -> LimiterStatistics:
+        store = self._store
+        return LimiterStatistics(
+            backend=store.name,
+            tracked_keys={name: store.tracked_keys().get(name, 0) for name in CLASSES},
+            backend_up=getattr(store, "up", True),
+            fail_open=getattr(store, "fail_open", 0),
+        )
+
+    def _checks(self, policy: Policy, endpoint: str, client: Client) -> list[Check]:
+        checks = []
+        scope, rule = policy.per_client(endpoint, client.address)
+        if rule is not None:
+            checks.append(Check(TableId(endpoint, scope, rule), client.key))
+        total = policy.classes[endpoint].total
+        if total is not None:
+            checks.append(Check(TableId(endpoint, "total", total), "*"))
+        return checks
+
+    def _record(self, endpoint: str, scope: str, client: Client, wait: float, shadow: bool) -> None:
+        mode = "shadow" if shadow else "enforce"
+        if self._metrics is not None:
+            self._metrics.ratelimit_rejected(endpoint=endpoint, scope=scope, mode=mode)
+        now = trio.current_time()
+        if self._log_budget.wait("log", now) > 0:
+            self._suppressed += 1
+            return
+        self._log_budget.commit("log", now)
+        suppressed, self._suppressed = self._suppressed, 0
+        activity.info(
+            "rate limited (%s): client=%s endpoint=%s scope=%s retry_after=%.3fs suppressed=%d",
+            mode, client, endpoint, scope, wait, suppressed,
+        )  # fmt: skip
+
+
+def _resolver(cfg: RateLimitConfig, trusted_proxies: Sequence[str]) -> ClientResolver:
+    return ClientResolver(
+        trusted_proxies=trusted_proxies,
+        header=cfg.client_header,
+        ipv6_prefix=cfg.ipv6_prefix,
+    )
+
+
+def _open_store(cfg: RateLimitConfig, redis_prefix: str) -> Store:
+    if cfg.backend == "redis":
+        return RedisStore(cfg.redis_url, timeout=float(cfg.redis_timeout), prefix=redis_prefix)
+    if cfg.backend == "memory":
+        return MemoryStore()
+    raise ConfigError(f"unknown backend {cfg.backend!r}", key="ratelimit.backend")
+
+
+def _publish(metrics: Metrics, stats: LimiterStatistics) -> None:
+    metrics.publish_ratelimit(
+        stats.tracked_keys, backend=stats.backend, up=stats.backend_up, fail_open=stats.fail_open
+    )
+
+
+async def _run_sweeper(limiter: Limiter) -> None:
+    while True:
+        await trio.sleep(limiter.policy.sweep_interval)
+        limiter.sweep()
+
+
+@asynccontextmanager
+async def open_limiter(
+    cfg: RateLimitConfig,
+    *,
+    trusted_proxies: Sequence[str] = (),
+    metrics: Metrics | None = None,
+    redis_prefix: str = "switchgeard:ratelimit",
+    store_factory: Callable[[RateLimitConfig], Store] | None = None,
+) -> AsyncIterator[Limiter]:
+    """Open the limiter and its sweeper task; closes the Redis client on exit.
+
+    Raises ConfigError (naming the ``ratelimit.*`` or ``lnurl.trusted_proxies`` key) for
+    invalid settings. With ``metrics``, table sizes and fail-open counts are published.
+    """
+    store = store_factory(cfg) if store_factory else _open_store(cfg, redis_prefix)
+    try:
+        limiter = Limiter(cfg, trusted_proxies=trusted_proxies, store=store, metrics=metrics)
+        if metrics is not None:
+            metrics.add_source(lambda: _publish(metrics, limiter.statistics()))
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_run_sweeper, limiter)
+            yield limiter
+            nursery.cancel_scope.cancel()
+    finally:
+        if isinstance(store, RedisStore):
+            store.close()

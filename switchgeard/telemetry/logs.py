@@ -1,0 +1,177 @@
+"""Per-service log files under ``[logging] dir``, written off the trio thread.
+
+============  ================================  ==========================================
+file          loggers (and their children)      content
+============  ================================  ==========================================
+lnurl.log     ``switchgeard.lnurl``             public requests: the wallet activity log
+admin.log     ``switchgeard.admin``             audit of admin operations
+balancer.log  ``switchgeard.balancer``          health transitions, failovers
+ldap.log      ``switchgeard.ldap_sync``         LDAP synchronisation
+bolt12.log    ``switchgeard.bolt12``            Bolt12 invoice requests
+system.log    every other ``switchgeard.*``     lifecycle, config reloads, errors
+============  ================================  ==========================================
+
+Service loggers do not propagate, so each file receives exactly its service's lines and
+wallet activity never reaches stderr (the journal); the system log may also go to stderr.
+Records are formatted and redacted in the calling thread, queued, and written by one
+QueueListener thread to WatchedFileHandlers, which reopen a file logrotate has moved.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import queue
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from switchgeard.config.model import LoggingConfig
+from switchgeard.errors import ConfigError
+from switchgeard.telemetry.redact import Redactor
+
+SERVICE_LOGGERS: Mapping[str, str] = {
+    "lnurl": "switchgeard.lnurl",
+    "admin": "switchgeard.admin",
+    "balancer": "switchgeard.balancer",
+    "ldap": "switchgeard.ldap_sync",
+    "bolt12": "switchgeard.bolt12",
+}
+SYSTEM_LOGGER = "switchgeard"
+ACTIVITY_SERVICES = frozenset({"lnurl"})
+"""Services whose lines are wallet behaviour: never written to stderr."""
+
+_LINE = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _LineFormatter(logging.Formatter):
+    """Access lines (loggers named ``*.access``) are written as they are, others prefixed."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name.endswith(".access") and not record.exc_info:
+            return record.getMessage()
+        return super().format(record)
+
+
+class _ServiceQueueHandler(logging.handlers.QueueHandler):
+    def __init__(self, q: queue.SimpleQueue[logging.LogRecord], service: str, r: Redactor) -> None:
+        super().__init__(q)
+        self.service = service
+        self.redactor = r
+        self.setFormatter(_LineFormatter(_LINE))
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        prepared: logging.LogRecord = super().prepare(record)
+        prepared.msg = prepared.message = self.redactor.redact(prepared.msg)
+        prepared.switchgeard_service = self.service
+        return prepared
+
+
+class _Router(logging.Handler):
+    """Runs in the listener thread: hands each record to its service's handlers."""
+
+    def __init__(self, routes: Mapping[str, Sequence[logging.Handler]]) -> None:
+        super().__init__()
+        self.routes = routes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        for handler in self.routes.get(getattr(record, "switchgeard_service", ""), ()):
+            handler.handle(record)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLogs:
+    """The open log setup: files by service name, and the redactor to register secrets with."""
+
+    files: Mapping[str, Path]
+    redactor: Redactor
+
+
+def _file_handler(path: Path) -> logging.Handler:
+    try:
+        handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot open log file {path}: {exc}", key="logging.dir") from exc
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    return handler
+
+
+def _routes(
+    cfg: LoggingConfig, services: Sequence[str], stderr: TextIO | None
+) -> dict[str, list[logging.Handler]]:
+    routes: dict[str, list[logging.Handler]] = {}
+    if cfg.dir is not None:
+        for name in (*services, "system"):
+            routes[name] = [_file_handler(cfg.dir / f"{name}.log")]
+    if stderr is not None:
+        stream = logging.StreamHandler(stderr)
+        stream.setFormatter(logging.Formatter("%(message)s"))
+        routes.setdefault("system", []).append(stream)
+    return routes
+
+
+@contextmanager
+def open_service_logs(
+    cfg: LoggingConfig,
+    *,
+    services: Sequence[str] = ("lnurl", "admin", "balancer", "ldap", "bolt12"),
+    stderr: TextIO | None = None,
+    redactor: Redactor | None = None,
+) -> Iterator[ServiceLogs]:
+    """Route switchgeard's loggers to per-service files (with ``cfg.dir``) and the system
+    log to ``stderr`` (when given). On exit every queued line is written and files closed.
+
+    Raises ConfigError (``logging.dir``) when a file cannot be opened.
+    """
+    unknown = [name for name in services if name not in SERVICE_LOGGERS]
+    if unknown:
+        raise ValueError(f"unknown log services: {unknown}")
+    redactor = redactor or Redactor()
+    routes = _routes(cfg, services, stderr)
+    q: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(q, _Router(routes))
+    attached = _attach(cfg, services, q, redactor, routes)
+    listener.start()
+    try:
+        files = {name: cfg.dir / f"{name}.log" for name in routes} if cfg.dir else {}
+        yield ServiceLogs(files=files, redactor=redactor)
+    finally:
+        _detach(attached)
+        listener.stop()
+        for handlers in routes.values():
+            for handler in handlers:
+                handler.close()
+
+
+_Attached = list[tuple[logging.Logger, logging.Handler, bool, int]]
+
+
+def _attach(
+    cfg: LoggingConfig,
+    services: Sequence[str],
+    q: queue.SimpleQueue[logging.LogRecord],
+    redactor: Redactor,
+    routes: Mapping[str, object],
+) -> _Attached:
+    level = getattr(logging, cfg.level.upper())
+    attached: _Attached = []
+    for name in (*services, "system"):
+        logger = logging.getLogger(SERVICE_LOGGERS.get(name, SYSTEM_LOGGER))
+        handler: logging.Handler = _ServiceQueueHandler(q, name, redactor)
+        if name not in routes:
+            handler = logging.NullHandler()
+        attached.append((logger, handler, logger.propagate, logger.level))
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        if name != "system" and (name in routes or name in ACTIVITY_SERVICES):
+            logger.propagate = False
+    return attached
+
+
+def _detach(attached: _Attached) -> None:
+    for logger, handler, propagate, level in reversed(attached):
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+        logger.setLevel(level)

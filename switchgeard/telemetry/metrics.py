@@ -1,0 +1,235 @@
+"""The switchgeard instruments, on one OpenTelemetry MeterProvider.
+
+Attributes are low-cardinality only: backend id and kind, endpoint class, route template,
+outcome, error type. Never an IP address, offer id, username or amount.
+
+Observable gauges run their callbacks wherever a reader collects: in the trio thread for
+the Prometheus endpoint, in the OTLP exporter's own thread otherwise. So callbacks only read
+snapshots (immutable values replaced whole); :meth:`Metrics.refresh`, called from a trio task,
+asks the registered sources to publish new snapshots.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import trio
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.resources import Resource
+from prometheus_client import CollectorRegistry
+
+from switchgeard import __version__
+from switchgeard.config.model import TelemetryConfig
+from switchgeard.telemetry.export import otlp_reader, serve_prometheus
+from switchgeard.telemetry.runtime import register_runtime_metrics
+
+log = logging.getLogger(__name__)
+
+SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
+BACKEND_ID = "switchgear.backend.id"
+BACKEND_KIND = "switchgear.backend.kind"
+ENDPOINT = "switchgear.endpoint"
+
+
+@dataclass(frozen=True, slots=True)
+class BackendSample:
+    """One backend's state for the ``up``/``enabled`` gauges (from the balancer's statistics)."""
+
+    id: str
+    kind: str
+    up: bool
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _RateLimitSnapshot:
+    tracked_keys: Mapping[str, int]
+    backend: str
+    up: bool
+    fail_open: int
+
+
+class Metrics:
+    """Records switchgeard's metrics. Build it with :func:`open_metrics` (or directly with a
+    provider and the registry its Prometheus reader uses, as tests do)."""
+
+    def __init__(self, provider: MeterProvider, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.prometheus_address: str | None = None
+        """Where the Prometheus listener is bound ("host:port"), if it runs."""
+        self._sources: list[Callable[[], None]] = []
+        self._backends: tuple[BackendSample, ...] = ()
+        self._ratelimit = _RateLimitSnapshot(MappingProxyType({}), "memory", True, 0)
+        meter = provider.get_meter("switchgeard", __version__)
+        hist = meter.create_histogram
+        count = meter.create_counter
+        self._health = hist("switchgear.backend.health_check.duration", unit="s",
+                            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS)  # fmt: skip
+        self._invoice = hist("switchgear.backend.invoice.duration", unit="s",
+                             explicit_bucket_boundaries_advisory=SECONDS_BUCKETS)  # fmt: skip
+        self._http = hist("http.server.request.duration", unit="s",
+                          explicit_bucket_boundaries_advisory=SECONDS_BUCKETS)  # fmt: skip
+        self._selections = count("switchgear.backend.selections", unit="{selection}")
+        self._invoice_errors = count("switchgear.backend.invoice.errors", unit="{error}")
+        self._failovers = count("switchgear.balancer.failovers", unit="{failover}")
+        self._no_backend = count("switchgear.balancer.no_backend", unit="{request}")
+        self._settled = count("switchgear.invoice.settled", unit="{invoice}")
+        self._rejections = count("switchgear.ratelimit.rejections", unit="{request}")
+        self._reloads = count("switchgear.config.reloads", unit="{reload}")
+        self._inflight = meter.create_up_down_counter("switchgear.backend.inflight", unit="{call}")
+        gauge = meter.create_observable_gauge
+        gauge("switchgear.backend.up", [self._observe_up], unit="1")
+        gauge("switchgear.backend.enabled", [self._observe_enabled], unit="1")
+        gauge("switchgear.ratelimit.tracked_keys", [self._observe_tracked], unit="{key}")
+        gauge("switchgear.ratelimit.backend.up", [self._observe_ratelimit_up], unit="1")
+        meter.create_observable_counter(
+            "switchgear.ratelimit.fail_open", [self._observe_fail_open], unit="{request}"
+        )
+        register_runtime_metrics(meter)
+
+    # -- events (trio thread) -------------------------------------------------------------
+
+    def health_checked(self, backend_id: str, *, outcome: str, seconds: float) -> None:
+        self._health.record(seconds, {BACKEND_ID: backend_id, "outcome": outcome})
+
+    def backend_selected(self, backend_id: str) -> None:
+        self._selections.add(1, {BACKEND_ID: backend_id})
+
+    def invoice_finished(self, backend_id: str, *, outcome: str, seconds: float) -> None:
+        """``outcome`` is ok, error or timeout."""
+        self._invoice.record(seconds, {BACKEND_ID: backend_id, "outcome": outcome})
+
+    def invoice_failed(self, backend_id: str, *, error_type: str) -> None:
+        """``error_type``: an exception class name or a gRPC status name."""
+        self._invoice_errors.add(1, {BACKEND_ID: backend_id, "error.type": error_type})
+
+    def inflight(self, backend_id: str, delta: int) -> None:
+        self._inflight.add(delta, {BACKEND_ID: backend_id})
+
+    def failover(self, backend_id: str) -> None:
+        """A retry moved away from ``backend_id`` (the backend that failed)."""
+        self._failovers.add(1, {BACKEND_ID: backend_id})
+
+    def no_backend(self) -> None:
+        self._no_backend.add(1)
+
+    def invoice_settled(self, backend_id: str) -> None:
+        self._settled.add(1, {BACKEND_ID: backend_id})
+
+    def ratelimit_rejected(self, *, endpoint: str, scope: str, mode: str) -> None:
+        """``scope`` is total or per_client, ``mode`` enforce or shadow."""
+        attributes = {ENDPOINT: endpoint, "switchgear.ratelimit.scope": scope,
+                      "switchgear.ratelimit.mode": mode}  # fmt: skip
+        self._rejections.add(1, attributes)
+
+    def config_reloaded(self, *, outcome: str) -> None:
+        """``outcome`` is ok or error."""
+        self._reloads.add(1, {"outcome": outcome})
+
+    def http_request(self, attributes: Mapping[str, str | int], seconds: float) -> None:
+        """Record ``http.server.request.duration`` (attributes built by the HTTP middleware)."""
+        self._http.record(seconds, dict(attributes))
+
+    # -- snapshots ------------------------------------------------------------------------
+
+    def add_source(self, source: Callable[[], None]) -> None:
+        """Register a callable that publishes a snapshot; :meth:`refresh` calls it."""
+        self._sources.append(source)
+
+    def refresh(self) -> None:
+        """Ask every source to publish (call on the trio thread)."""
+        for source in self._sources:
+            source()
+
+    def publish_backends(self, samples: Iterable[BackendSample]) -> None:
+        self._backends = tuple(samples)
+
+    def publish_ratelimit(
+        self, tracked_keys: Mapping[str, int], *, backend: str, up: bool, fail_open: int
+    ) -> None:
+        frozen = MappingProxyType(dict(tracked_keys))
+        self._ratelimit = _RateLimitSnapshot(frozen, backend, up, fail_open)
+
+    def _observe_up(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(int(b.up), {BACKEND_ID: b.id, BACKEND_KIND: b.kind})
+                for b in self._backends]  # fmt: skip
+
+    def _observe_enabled(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(int(b.enabled), {BACKEND_ID: b.id, BACKEND_KIND: b.kind})
+                for b in self._backends]  # fmt: skip
+
+    def _observe_tracked(self, options: CallbackOptions) -> Iterable[Observation]:
+        snap = self._ratelimit
+        return [Observation(n, {ENDPOINT: name}) for name, n in snap.tracked_keys.items()]
+
+    def _observe_ratelimit_up(self, options: CallbackOptions) -> Iterable[Observation]:
+        snap = self._ratelimit
+        return [Observation(int(snap.up), {"switchgear.ratelimit.backend": snap.backend})]
+
+    def _observe_fail_open(self, options: CallbackOptions) -> Iterable[Observation]:
+        snap = self._ratelimit
+        return [Observation(snap.fail_open, {"switchgear.ratelimit.backend": snap.backend})]
+
+
+def build_provider(
+    readers: Sequence[MetricReader], *, instance: str | None = None
+) -> MeterProvider:
+    """A MeterProvider with switchgeard's resource (service name, version, instance id)."""
+    resource = Resource.create({
+        "service.name": "switchgeard",
+        "service.version": __version__,
+        "service.instance.id": instance or socket.gethostname(),
+    })  # fmt: skip
+    return MeterProvider(resource=resource, metric_readers=list(readers))
+
+
+def prometheus_reader(registry: CollectorRegistry) -> PrometheusMetricReader:
+    """A Prometheus reader on ``registry`` without scope labels or ``target_info``."""
+    return PrometheusMetricReader(
+        registry=registry, disable_target_info=True, scope_info_enabled=False
+    )
+
+
+async def _run_refresh(metrics: Metrics, interval: float) -> None:
+    while True:
+        metrics.refresh()
+        await trio.sleep(interval)
+
+
+@asynccontextmanager
+async def open_metrics(
+    cfg: TelemetryConfig,
+    *,
+    refresh_interval: float = 1.0,
+) -> AsyncIterator[Metrics]:
+    """Open the meter provider, the Prometheus listener (unless ``prometheus_listen`` is
+    empty; its bound address is then in ``metrics.prometheus_address``) and the OTLP/HTTP
+    exporter (when ``otlp_endpoint`` is set).
+
+    On exit the provider is shut down in a worker thread, which flushes a last OTLP batch.
+    """
+    registry = CollectorRegistry(auto_describe=True)
+    readers: list[MetricReader] = [prometheus_reader(registry)]
+    if cfg.otlp_endpoint:
+        readers.append(otlp_reader(cfg.otlp_endpoint, interval=float(cfg.otlp_interval)))
+    provider = build_provider(readers)
+    metrics = Metrics(provider, registry)
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_run_refresh, metrics, refresh_interval)
+            if cfg.prometheus_listen:
+                bound = await nursery.start(serve_prometheus, registry, cfg.prometheus_listen)
+                metrics.prometheus_address = bound
+            yield metrics
+            nursery.cancel_scope.cancel()
+    finally:
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(provider.shutdown)

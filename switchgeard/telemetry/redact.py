@@ -1,0 +1,70 @@
+"""Keep secrets out of logs: macaroons, key material, passwords, tokens, preimages.
+
+Applied to every formatted line (message and traceback) before it is queued for a file or
+stderr. Patterns catch the usual shapes; :meth:`Redactor.add_secret` registers exact values
+read from credential files so they are removed whatever they look like.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+MARK = "[REDACTED]"
+
+_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(-----END [A-Z0-9 ]+-----|$)", re.DOTALL)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+_NAMES = (
+    r"password|passwd|passphrase|secret|token|macaroon|rune|authorization|api[_-]?key"
+    r"|private[_-]?key|preimage|credentials?|bind_pw|k1"
+)
+_PAIR = re.compile(
+    rf"(?i)(\b[\w.-]*(?:{_NAMES})[\w-]*[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED)([^\s\"',;&}}\]]+)"
+)
+_LONG_HEX = re.compile(r"\b[0-9a-fA-F]{72,}\b")
+_LONG_B64 = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
+
+
+def _b64_secret(match: re.Match[str]) -> str:
+    text = match.group(0)
+    mixed = any(c.isupper() for c in text) and any(c.islower() for c in text)
+    return MARK if mixed and any(c.isdigit() for c in text) else text
+
+
+class Redactor:
+    """Removes secrets from text. Thread-safe for reads; add secrets before logging starts."""
+
+    def __init__(self) -> None:
+        self._secrets: tuple[str, ...] = ()
+
+    def add_secret(self, value: str | bytes) -> None:
+        """Always redact ``value`` (bytes are registered as hex, as they would be logged)."""
+        text = value.hex() if isinstance(value, bytes) else value
+        if len(text) >= 6 and text not in self._secrets:
+            self._secrets = (*self._secrets, text)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, MARK)
+        text = _PEM.sub(MARK, text)
+        text = _BEARER.sub(lambda m: f"{m.group(1)} {MARK}", text)
+        text = _PAIR.sub(lambda m: m.group(1) + MARK, text)
+        text = _LONG_HEX.sub(MARK, text)
+        return _LONG_B64.sub(_b64_secret, text)
+
+
+class RedactingFilter(logging.Filter):
+    """A handler filter that formats the record's message and replaces it redacted.
+
+    Tracebacks are handled by :class:`switchgeard.telemetry.logs.ServiceLogs`, which redacts
+    the fully formatted line; this filter is for handlers outside it (e.g. stderr).
+    """
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redactor.redact(record.getMessage())
+        record.args = None
+        return True
