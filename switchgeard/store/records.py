@@ -58,9 +58,13 @@ class Backend:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BackendPatch:
-    """Fields a PATCH may change; ``None`` means "leave as is"."""
+    """Fields a PATCH may change; ``None`` means "leave as is".
+
+    ``clear_name`` removes the name (JSON ``"name": null``); it cannot be combined with ``name``.
+    """
 
     name: str | None = None
+    clear_name: bool = False
     partitions: frozenset[str] | None = None
     weight: int | None = None
     enabled: bool | None = None
@@ -89,6 +93,7 @@ class Metadata:
     image: Image | None = None
     identifier: Identifier | None = None
     created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,6 +109,7 @@ class Offer:
     expires: datetime | None = None
     comment_allowed: int = 0
     created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,6 +149,29 @@ class InvoiceEntry:
     expires_at: datetime
     settled_at: datetime | None = None
     preimage: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvoiceStats:
+    """Ledger totals for one backend: invoices issued, invoices settled and the msat settled."""
+
+    issued: int
+    settled: int
+    settled_msat: Msat
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LdapSyncResult:
+    """What ``replace_ldap_addresses`` did.
+
+    ``skipped`` lists the external ids whose ``username@domain`` is taken by another address
+    (a local one, or another LDAP entry); those entries were not written.
+    """
+
+    inserted: int
+    updated: int
+    deleted: int
+    skipped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

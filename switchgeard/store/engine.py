@@ -1,0 +1,120 @@
+"""What the SQL stores share: the dialect, the transaction handle and interruptible calls.
+
+Store operations are synchronous functions of a ``Tx``; an engine (``sqlite.py``,
+``postgres.py``) runs each one inside a single worker-thread call, in one transaction, and
+translates driver exceptions into ``switchgeard.errors`` (constraint violations become
+``ConstraintViolation`` so operations can name the field involved).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol, TypeVar
+
+import outcome
+import trio
+
+from switchgeard.errors import Conflict, StoreUnavailable
+
+T = TypeVar("T")
+Row = tuple[Any, ...]
+Violation = Literal["unique", "foreign_key", "check"]
+
+_SQLITE_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class ConstraintViolation(Conflict):
+    """A statement broke a table constraint. ``kind`` says which sort."""
+
+    def __init__(self, kind: Violation, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """The differences between the engines, kept in one place.
+
+    SQLite stores timestamps as fixed-width UTC text (so text order is time order) and has
+    no native boolean; PostgreSQL uses ``timestamptz`` and ``boolean``.
+    """
+
+    name: Literal["sqlite", "postgresql"]
+
+    @property
+    def ddl_types(self) -> dict[str, str]:
+        """Replacements for the ``{{timestamp}}`` and ``{{bytes}}`` markers in migrations."""
+        if self.name == "sqlite":
+            return {"timestamp": "TEXT", "bytes": "BLOB"}
+        return {"timestamp": "TIMESTAMPTZ", "bytes": "BYTEA"}
+
+    def to_db_time(self, value: datetime) -> object:
+        utc = value.astimezone(UTC)
+        return utc.strftime(_SQLITE_TIME) if self.name == "sqlite" else utc
+
+    def from_db_time(self, value: object) -> datetime:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        if isinstance(value, str):
+            return datetime.strptime(value, _SQLITE_TIME).replace(tzinfo=UTC)
+        raise StoreUnavailable(f"unexpected timestamp value in the database: {value!r}")
+
+    def optional_time(self, value: object) -> datetime | None:
+        return None if value is None else self.from_db_time(value)
+
+
+class Tx(Protocol):
+    """A connection inside one transaction (or one autocommit statement).
+
+    SQL uses ``?`` placeholders; engines adapt them. Driver errors come out translated.
+    """
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        """Run a statement; return the number of rows it changed."""
+        ...
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]: ...
+
+    def row(self, sql: str, params: Sequence[object] = ()) -> Row | None: ...
+
+
+class Database(Protocol):
+    """An open engine that runs synchronous work in a worker thread."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def run(self, work: Callable[[Tx], T], *, write: bool = True, atomic: bool = True) -> T:
+        """Run ``work`` in one transaction (``atomic``) or in autocommit mode (one statement).
+
+        ``write`` takes the write lock up front (SQLite ``BEGIN IMMEDIATE``).
+        """
+        ...
+
+
+async def run_interruptible(work: Callable[[], T], interrupt: Callable[[], None]) -> T:
+    """Run blocking ``work`` in a worker thread; on cancellation call ``interrupt``.
+
+    The thread is always waited for (the connection stays ours until it returns), and the
+    caller's cancellation is re-raised afterwards.
+    """
+    finished = False
+
+    async def watchdog() -> None:
+        try:
+            await trio.sleep_forever()
+        finally:
+            if not finished:
+                interrupt()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(watchdog)
+        result = await trio.to_thread.run_sync(outcome.capture, work)
+        finished = True
+        nursery.cancel_scope.cancel()
+    return result.unwrap()

@@ -1,0 +1,85 @@
+"""The invoice ledger (synchronous operations on a ``Tx``).
+
+``record_invoice`` is one statement so the LNURL callback pays a single round trip for it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from switchgeard.errors import Conflict, NotFound
+from switchgeard.store.engine import Tx
+from switchgeard.store.records import InvoiceEntry, InvoiceStats
+from switchgeard.units import Msat, NodeKey, PaymentHash
+
+_COLUMNS = (
+    "payment_hash, backend_key, reference, amount_msat, bolt11, created_at, expires_at,"
+    " settled_at, preimage"
+)
+
+
+def record_invoice(tx: Tx, entry: InvoiceEntry) -> None:
+    dialect = tx.dialect
+    inserted = tx.execute(
+        f"INSERT INTO invoice ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (payment_hash) DO NOTHING",
+        (
+            entry.payment_hash,
+            entry.backend_key,
+            entry.reference,
+            int(entry.amount_msat),
+            entry.bolt11,
+            dialect.to_db_time(entry.created_at),
+            dialect.to_db_time(entry.expires_at),
+            None if entry.settled_at is None else dialect.to_db_time(entry.settled_at),
+            entry.preimage,
+        ),
+    )
+    if inserted == 0:
+        raise Conflict(f"invoice {entry.payment_hash} is recorded already")
+
+
+def get_invoice(tx: Tx, payment_hash: PaymentHash) -> InvoiceEntry:
+    row = tx.row(f"SELECT {_COLUMNS} FROM invoice WHERE payment_hash = ?", (payment_hash,))
+    if row is None:
+        raise NotFound(f"no invoice with payment hash {payment_hash}")
+    key, backend, reference, amount, bolt11, created, expires, settled, preimage = row
+    return InvoiceEntry(
+        payment_hash=PaymentHash(key),
+        backend_key=NodeKey(backend),
+        reference=reference,
+        amount_msat=Msat(amount),
+        bolt11=bolt11,
+        created_at=tx.dialect.from_db_time(created),
+        expires_at=tx.dialect.from_db_time(expires),
+        settled_at=tx.dialect.optional_time(settled),
+        preimage=preimage,
+    )
+
+
+def mark_settled(tx: Tx, payment_hash: PaymentHash, preimage: str, settled_at: datetime) -> bool:
+    """Record the settlement; False when it was recorded before, NotFound when unknown."""
+    changed = tx.execute(
+        "UPDATE invoice SET settled_at = ?, preimage = ?"
+        " WHERE payment_hash = ? AND settled_at IS NULL",
+        (tx.dialect.to_db_time(settled_at), preimage, payment_hash),
+    )
+    if changed:
+        return True
+    if tx.row("SELECT 1 FROM invoice WHERE payment_hash = ?", (payment_hash,)) is None:
+        raise NotFound(f"no invoice with payment hash {payment_hash}")
+    return False
+
+
+def invoice_stats(tx: Tx) -> dict[NodeKey, InvoiceStats]:
+    rows = tx.rows(
+        "SELECT backend_key, COUNT(*), COUNT(settled_at),"
+        " COALESCE(SUM(CASE WHEN settled_at IS NULL THEN 0 ELSE amount_msat END), 0)"
+        " FROM invoice GROUP BY backend_key ORDER BY backend_key"
+    )
+    return {
+        NodeKey(key): InvoiceStats(
+            issued=int(issued), settled=int(settled), settled_msat=Msat(int(msat))
+        )
+        for key, issued, settled, msat in rows
+    }
