@@ -1,0 +1,308 @@
+"""A BOLT 11 invoice decoder: bech32 (no length cap), amounts, tagged fields, signatures.
+
+``decode_invoice(text)`` returns a ``DecodedInvoice`` or raises ``DecodeError`` naming
+what is wrong. It follows the reader requirements of BOLT 11: the checksum, the amount
+and its multiplier (``p`` amounts must end in 0), exactly one ``p`` and ``s``, exactly
+one of ``d``/``h``, unknown even feature bits rejected, and the signature checked: with
+``n`` the signer must equal ``n`` and S must be low; without it the payee is recovered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import coincurve
+
+from switchgeard.errors import DecodeError
+from switchgeard.units import MSAT_PER_BTC, Msat, NodeKey
+
+CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_VALUES = {char: index for index, char in enumerate(CHARSET)}
+_GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+_HRP = re.compile(r"^ln(bcrt|bc|tbs|tb)(?:([0-9]+)([munp]?))?$")
+_MULTIPLIER_MSAT = {"": MSAT_PER_BTC, "m": 10**8, "u": 10**5, "n": 100}
+_SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_SIGNATURE_WORDS = 104  # 520 bits: 64-byte R||S and a recovery id
+_TIMESTAMP_WORDS = 7
+_FIXED_LENGTHS = {"p": 52, "s": 52, "h": 52, "n": 53}
+_TAG_CHARS = {1: "p", 16: "s", 13: "d", 27: "m", 19: "n", 23: "h", 6: "x", 24: "c", 9: "f"}
+_TAG_CHARS |= {3: "r", 5: "9"}
+
+KNOWN_FEATURES = frozenset({8, 9, 14, 15, 16, 17, 24, 25, 30, 31, 48, 49})
+"""Invoice feature bits we understand: var_onion_optin, payment_secret, basic_mpp,
+route_blinding, lnd's AMP (30/31) and payment_metadata. Unknown even bits are fatal."""
+
+DEFAULT_EXPIRY = 3600
+DEFAULT_MIN_FINAL_CLTV = 18
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteHop:
+    """One entry of an ``r`` field: a private channel hop towards the payee."""
+
+    pubkey: str
+    short_channel_id: int
+    fee_base_msat: int
+    fee_proportional_millionths: int
+    cltv_expiry_delta: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecodedInvoice:
+    """The fields of a decoded BOLT 11 invoice; hashes and keys are lowercase hex."""
+
+    currency: str
+    """``bc``, ``tb``, ``tbs`` or ``bcrt``."""
+    amount_msat: Msat | None
+    timestamp: int
+    payment_hash: str
+    payment_secret: str
+    description: str | None
+    description_hash: str | None
+    payee: NodeKey
+    expiry: int = DEFAULT_EXPIRY
+    min_final_cltv_expiry: int = DEFAULT_MIN_FINAL_CLTV
+    features: frozenset[int] = frozenset()
+    metadata: bytes | None = None
+    fallbacks: tuple[tuple[int, bytes], ...] = ()
+    routes: tuple[tuple[RouteHop, ...], ...] = ()
+
+    @property
+    def expires_at(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp + self.expiry, tz=UTC)
+
+
+def bech32_polymod(values: list[int]) -> int:
+    checksum = 1
+    for value in values:
+        top = checksum >> 25
+        checksum = (checksum & 0x1FFFFFF) << 5 ^ value
+        for bit, generator in enumerate(_GENERATOR):
+            if (top >> bit) & 1:
+                checksum ^= generator
+    return checksum
+
+
+def bech32_hrp_expand(hrp: str) -> list[int]:
+    return [ord(char) >> 5 for char in hrp] + [0] + [ord(char) & 31 for char in hrp]
+
+
+def bech32_split(text: str) -> tuple[str, list[int]]:
+    """Split and checksum-verify a bech32 string of any length; return (hrp, words)."""
+    if any(ord(char) < 33 or ord(char) > 126 for char in text):
+        raise DecodeError("bech32: invalid character")
+    if text.lower() != text and text.upper() != text:
+        raise DecodeError("bech32: mixed case")
+    text = text.lower()
+    separator = text.rfind("1")
+    if separator < 1 or separator + 7 > len(text):
+        raise DecodeError("bech32: missing separator '1' or too short")
+    hrp, data = text[:separator], text[separator + 1 :]
+    if any(char not in _VALUES for char in data):
+        raise DecodeError("bech32: invalid data character")
+    words = [_VALUES[char] for char in data]
+    if bech32_polymod(bech32_hrp_expand(hrp) + words) != 1:
+        raise DecodeError("bech32: bad checksum")
+    return hrp, words[:-6]
+
+
+def words_to_bytes(words: list[int], *, pad: bool = False) -> bytes:
+    """Regroup 5-bit words into bytes. Without ``pad``, leftover bits must be zero."""
+    accumulator = bits = 0
+    out = bytearray()
+    for word in words:
+        accumulator = accumulator << 5 | word
+        bits += 5
+        while bits >= 8:
+            bits -= 8
+            out.append(accumulator >> bits & 0xFF)
+    if pad and bits:
+        out.append(accumulator << (8 - bits) & 0xFF)
+    elif not pad and accumulator & ((1 << bits) - 1):
+        raise DecodeError("non-zero padding bits")
+    return bytes(out)
+
+
+def words_to_int(words: list[int]) -> int:
+    number = 0
+    for word in words:
+        number = number << 5 | word
+    return number
+
+
+def parse_hrp(hrp: str) -> tuple[str, Msat | None]:
+    """Return (currency, amount) from ``ln<currency><amount><multiplier>``."""
+    match = _HRP.match(hrp)
+    if match is None:
+        raise DecodeError(f"invoice: unknown prefix or invalid amount in {hrp!r}")
+    currency, digits, multiplier = match.groups()
+    if digits is None:
+        return currency, None
+    number = int(digits)
+    if multiplier == "p":
+        if number % 10:
+            raise DecodeError("invoice: pico amount with sub-millisatoshi precision")
+        return currency, Msat(number // 10)
+    return currency, Msat(number * _MULTIPLIER_MSAT[multiplier])
+
+
+def decode_invoice(text: str) -> DecodedInvoice:
+    """Decode and verify a BOLT 11 invoice; raise ``DecodeError`` on any violation."""
+    hrp, words = bech32_split(text.strip())
+    currency, amount = parse_hrp(hrp)
+    if len(words) < _TIMESTAMP_WORDS + _SIGNATURE_WORDS:
+        raise DecodeError("invoice: too short")
+    body, signature = words[:-_SIGNATURE_WORDS], words_to_bytes(words[-_SIGNATURE_WORDS:])
+    fields = _read_fields(body[_TIMESTAMP_WORDS:])
+    digest = hashlib.sha256(hrp.encode() + words_to_bytes(body, pad=True)).digest()
+    payee = _check_signature(signature, digest, fields.payee)
+    return fields.build(currency, amount, words_to_int(body[:_TIMESTAMP_WORDS]), payee)
+
+
+@dataclass(slots=True)
+class _Fields:
+    payment_hash: bytes | None = None
+    payment_secret: bytes | None = None
+    description: str | None = None
+    description_hash: bytes | None = None
+    payee: bytes | None = None
+    expiry: int | None = None
+    min_final_cltv: int | None = None
+    features: frozenset[int] | None = None
+    metadata: bytes | None = None
+    fallbacks: tuple[tuple[int, bytes], ...] = ()
+    routes: tuple[tuple[RouteHop, ...], ...] = ()
+    descriptions: int = 0
+
+    def build(
+        self, currency: str, amount: Msat | None, timestamp: int, payee: NodeKey
+    ) -> DecodedInvoice:
+        if self.payment_hash is None:
+            raise DecodeError("invoice: missing payment hash (p)")
+        if self.payment_secret is None:
+            raise DecodeError("invoice: missing payment secret (s)")
+        if self.descriptions != 1:
+            raise DecodeError("invoice: needs exactly one of description (d) or hash (h)")
+        unknown_even = {bit for bit in self.features or () if bit % 2 == 0} - KNOWN_FEATURES
+        if unknown_even:
+            raise DecodeError(f"invoice: unknown required feature bits {sorted(unknown_even)}")
+        return DecodedInvoice(
+            currency=currency,
+            amount_msat=amount,
+            timestamp=timestamp,
+            payment_hash=self.payment_hash.hex(),
+            payment_secret=self.payment_secret.hex(),
+            description=self.description,
+            description_hash=None if self.description_hash is None else self.description_hash.hex(),
+            payee=payee,
+            expiry=DEFAULT_EXPIRY if self.expiry is None else self.expiry,
+            min_final_cltv_expiry=(
+                DEFAULT_MIN_FINAL_CLTV if self.min_final_cltv is None else self.min_final_cltv
+            ),
+            features=self.features or frozenset(),
+            metadata=self.metadata,
+            fallbacks=self.fallbacks,
+            routes=self.routes,
+        )
+
+
+def _read_fields(words: list[int]) -> _Fields:
+    fields = _Fields()
+    position = 0
+    while position < len(words):
+        if position + 3 > len(words):
+            raise DecodeError("invoice: truncated tagged field")
+        tag = _TAG_CHARS.get(words[position])
+        length = words[position + 1] * 32 + words[position + 2]
+        data = words[position + 3 : position + 3 + length]
+        if len(data) != length:
+            raise DecodeError("invoice: tagged field longer than the invoice")
+        position += 3 + length
+        if tag is not None:
+            _apply_field(fields, tag, data)
+    return fields
+
+
+def _apply_field(fields: _Fields, tag: str, data: list[int]) -> None:
+    if tag in _FIXED_LENGTHS:
+        if len(data) == _FIXED_LENGTHS[tag]:
+            _apply_fixed(fields, tag, words_to_bytes(data))
+        return  # wrong-length fixed fields are skipped, as the BOLT 11 examples show
+    if tag in "xc9" and data and data[0] == 0:
+        raise DecodeError(f"invoice: field {tag} has a non-minimal length")
+    if tag == "d" and fields.description is None and fields.description_hash is None:
+        try:
+            fields.description = words_to_bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DecodeError("invoice: description is not UTF-8") from exc
+        fields.descriptions += 1
+    elif tag == "d":
+        fields.descriptions += 1
+    elif tag == "x" and fields.expiry is None:
+        fields.expiry = words_to_int(data)
+    elif tag == "c" and fields.min_final_cltv is None:
+        fields.min_final_cltv = words_to_int(data)
+    elif tag == "9" and fields.features is None:
+        number = words_to_int(data)
+        fields.features = frozenset(bit for bit in range(number.bit_length()) if number >> bit & 1)
+    elif tag == "m" and fields.metadata is None:
+        fields.metadata = words_to_bytes(data)
+    elif tag == "f" and data and data[0] <= 18:
+        fields.fallbacks += ((data[0], words_to_bytes(data[1:])),)
+    elif tag == "r":
+        fields.routes += (_route(words_to_bytes(data)),)
+
+
+def _apply_fixed(fields: _Fields, tag: str, value: bytes) -> None:
+    if tag == "p" and fields.payment_hash is None:
+        fields.payment_hash = value
+    elif tag == "s" and fields.payment_secret is None:
+        fields.payment_secret = value
+    elif tag == "n" and fields.payee is None:
+        fields.payee = value
+    elif tag == "h":
+        if fields.description_hash is None and fields.description is None:
+            fields.description_hash = value
+        fields.descriptions += 1
+
+
+def _route(raw: bytes) -> tuple[RouteHop, ...]:
+    hop_size = 33 + 8 + 4 + 4 + 2
+    if not raw or len(raw) % hop_size:
+        raise DecodeError("invoice: malformed route hint (r)")
+    hops = []
+    for start in range(0, len(raw), hop_size):
+        hop = raw[start : start + hop_size]
+        hops.append(
+            RouteHop(
+                pubkey=hop[:33].hex(),
+                short_channel_id=int.from_bytes(hop[33:41], "big"),
+                fee_base_msat=int.from_bytes(hop[41:45], "big"),
+                fee_proportional_millionths=int.from_bytes(hop[45:49], "big"),
+                cltv_expiry_delta=int.from_bytes(hop[49:51], "big"),
+            )
+        )
+    return tuple(hops)
+
+
+def _check_signature(signature: bytes, digest: bytes, payee: bytes | None) -> NodeKey:
+    if signature[64] > 3:
+        raise DecodeError("invoice: invalid signature recovery id")
+    s_value = int.from_bytes(signature[32:64], "big")
+    if s_value > _SECP256K1_ORDER // 2:
+        if payee is not None:
+            raise DecodeError("invoice: high-S signature with an explicit payee (n)")
+        # Readers must accept high-S when recovering: normalise S, keep the recovery id.
+        low_s = (_SECP256K1_ORDER - s_value).to_bytes(32, "big")
+        signature = signature[:32] + low_s + signature[64:]
+    try:
+        recovered = coincurve.PublicKey.from_signature_and_message(signature, digest, hasher=None)
+    except (ValueError, TypeError) as exc:
+        raise DecodeError("invoice: signature is not recoverable") from exc
+    key = recovered.format(compressed=True)
+    if payee is not None and key != payee:
+        raise DecodeError("invoice: signature does not match the payee (n)")
+    return NodeKey(key.hex())

@@ -1,0 +1,185 @@
+"""``ClnBackend``: the LightningBackend for Core Lightning (cln-grpc ``cln.Node``, mTLS).
+
+The client certificate and key authenticate us; the node's certificate is checked against
+``ca_cert_path`` (plus system roots and the trusted roots file) under the name ``domain``
+(cln-grpc certificates are issued for ``cln``). Invoices use ``deschashonly`` with the
+full description and a unique label; inbound capacity is the receivable amount of
+channels in CHANNELD_NORMAL.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import AsyncIterator
+
+import trio
+
+from switchgeard.config.model import LightningConfig
+from switchgeard.errors import BackendProtocolError, BackendRejected, BackendUnavailable
+from switchgeard.lightning._proto import cln
+from switchgeard.lightning.arguments import invoice_arguments, parse_payment_hash
+from switchgeard.lightning.credentials import Identity, client_context
+from switchgeard.lightning.endpoints import ClnEndpoint
+from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus
+from switchgeard.lightning.rpc import Rpc, make_target
+from switchgeard.lightning.translate import Context
+from switchgeard.lightning.validate import Expected, check_invoice
+from switchgeard.lightning.watch import Backoff
+from switchgeard.units import Msat, NodeKey, PaymentHash
+
+LONG_POLL = 300.0
+"""WaitAnyInvoice is re-issued this often, so a silently dead connection is noticed."""
+_PAID = cln.ListinvoicesInvoicesListinvoicesInvoicesStatus.PAID
+_WAIT_PAID = cln.WaitanyinvoiceResponseWaitanyinvoiceStatus.PAID
+
+
+class ClnBackend:
+    """One CLN node. Build with ``open_backend``; every method raises ``BackendError``."""
+
+    def __init__(self, endpoint: ClnEndpoint, *, key: NodeKey, name: str, cfg: LightningConfig):
+        self._key = key
+        self._name = name
+        self._cfg = cfg
+        who = Identity(key=key, name=name)
+        trusted = tuple(p for p in (cfg.trusted_roots_file, endpoint.ca_cert_path) if p)
+        tls = client_context(
+            who,
+            trusted=trusted,
+            client_cert=endpoint.client_cert_path,
+            client_key=endpoint.client_key_path,
+        )
+        target = make_target(endpoint.url, endpoint.domain, tls, who)
+        context = Context(
+            who=who,
+            target=str(target),
+            server_roots=", ".join(map(str, trusted)) or "system roots",
+            credential=f"client certificate {endpoint.client_cert_path}",
+            mutual_tls=True,
+            timeout=float(cfg.call_timeout),
+        )
+        self.rpc = Rpc(target, cln.NodeStub, context)
+        self._watch_rpc = Rpc(target, cln.NodeStub, context)
+        self._pay_index = 0
+
+    @property
+    def key(self) -> NodeKey:
+        return self._key
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def create_invoice(
+        self, amount_msat: Msat, description: str, *, description_hash_only: bool, expiry: int
+    ) -> Invoice:
+        """Invoice for exactly ``amount_msat`` with a fresh label; validated before return."""
+        invoice_arguments(amount_msat, expiry, key=self._key, name=self._name)
+        request = cln.InvoiceRequest(
+            amount_msat=cln.AmountOrAny(amount=cln.Amount(msat=int(amount_msat))),
+            description=description,
+            label=f"switchgeard-{uuid.uuid4()}",
+            expiry=expiry,
+            deschashonly=description_hash_only,
+        )
+        reply = await self.rpc(lambda stub: stub.invoice(request))
+        expected = Expected(
+            amount_msat=amount_msat,
+            description=description,
+            description_hash_only=description_hash_only,
+            network=self._cfg.network,
+            payee=self._key,
+            payment_hash=reply.payment_hash.hex(),
+        )
+        decoded = check_invoice(reply.bolt11, expected, key=self._key, name=self._name)
+        return Invoice(
+            bolt11=reply.bolt11,
+            payment_hash=PaymentHash(decoded.payment_hash),
+            expires_at=decoded.expires_at,
+        )
+
+    async def status(self) -> NodeStatus:
+        """Getinfo + ListPeerChannels; the node must be the configured key and network."""
+        info = await self.rpc(lambda stub: stub.getinfo(cln.GetinfoRequest()))
+        channels = await self.rpc(
+            lambda stub: stub.list_peer_channels(cln.ListpeerchannelsRequest())
+        )
+        self._check_identity(info.id.hex(), info.network)
+        inbound = sum(
+            channel.receivable_msat.msat
+            for channel in channels.channels
+            if channel.state == cln.ChannelState.ChanneldNormal
+            and channel.receivable_msat is not None
+        )
+        return NodeStatus(
+            pubkey=self._key,
+            alias=info.alias,
+            network=info.network,
+            block_height=info.blockheight,
+            inbound_capacity=Msat(inbound),
+            active_channels=info.num_active_channels,
+        )
+
+    def _check_identity(self, pubkey: str, network: str) -> None:
+        if pubkey != self._key:
+            message = f"node identity {pubkey} is not the configured key {self._key}"
+            raise BackendProtocolError(message, key=self._key, name=self._name)
+        if network != self._cfg.network:
+            message = f"node runs on {network}, configured network is {self._cfg.network}"
+            raise BackendProtocolError(message, key=self._key, name=self._name)
+
+    async def lookup_invoice(self, payment_hash: PaymentHash) -> InvoiceState:
+        """ListInvoices by hash; an unknown hash is ``BackendRejected``."""
+        raw = parse_payment_hash(payment_hash, key=self._key, name=self._name)
+        request = cln.ListinvoicesRequest(payment_hash=raw)
+        reply = await self.rpc(lambda stub: stub.list_invoices(request))
+        if not reply.invoices:
+            message = f"node has no invoice with payment hash {raw.hex()}"
+            raise BackendRejected(message, key=self._key, name=self._name)
+        found = reply.invoices[0]
+        settled = found.status == _PAID
+        preimage = found.payment_preimage
+        return InvoiceState(
+            payment_hash=PaymentHash(raw.hex()),
+            settled=settled,
+            preimage=preimage.hex() if settled and preimage else None,
+            bolt11=found.bolt11,
+        )
+
+    async def watch_settlements(self) -> AsyncIterator[PaymentHash]:
+        """WaitAnyInvoice from the last pay index seen; retries after failures.
+
+        The first call asks from pay index 0, so settlements the node recorded before the
+        watcher started are delivered too (consumers mark them idempotently).
+        """
+        backoff = Backoff()
+        while True:
+            try:
+                paid = await self._next_paid()
+            except BackendUnavailable:
+                await backoff.wait()
+                continue
+            backoff.reset()
+            if paid is not None:
+                yield paid
+
+    async def _next_paid(self) -> PaymentHash | None:
+        request = cln.WaitanyinvoiceRequest(lastpay_index=self._pay_index)
+        with trio.move_on_after(LONG_POLL):
+            reply = await self._watch_rpc(
+                lambda stub: stub.wait_any_invoice(request), timeout=math.inf
+            )
+            if reply.pay_index is None or reply.pay_index <= self._pay_index:
+                message = (
+                    f"WaitAnyInvoice answered pay_index {reply.pay_index} after {self._pay_index}"
+                )
+                raise BackendProtocolError(message, key=self._key, name=self._name)
+            self._pay_index = reply.pay_index
+            if reply.status == _WAIT_PAID:
+                return PaymentHash(reply.payment_hash.hex())
+        return None
+
+    async def aclose(self) -> None:
+        with trio.CancelScope(shield=True):
+            await self._watch_rpc.aclose()
+            await self.rpc.aclose()

@@ -1,0 +1,168 @@
+"""``LndBackend``: the LightningBackend for LND (``lnrpc.Lightning`` over TLS + macaroon).
+
+Files are read when the backend is built, so a missing macaroon or certificate is a
+``BackendAuthError`` naming the path before any call. Every call carries the macaroon as
+hex in ``macaroon`` metadata. Invoice creation uses ``value_msat`` and, for LNURL,
+``description_hash``; the invoice is validated before it is returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncGenerator, AsyncIterator
+
+import trio
+
+from switchgeard.config.model import LightningConfig
+from switchgeard.errors import BackendProtocolError, BackendUnavailable
+from switchgeard.lightning._proto import lnrpc
+from switchgeard.lightning.arguments import invoice_arguments, parse_payment_hash
+from switchgeard.lightning.credentials import Identity, client_context, read_macaroon_hex
+from switchgeard.lightning.endpoints import LndEndpoint
+from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus
+from switchgeard.lightning.rpc import Rpc, make_target
+from switchgeard.lightning.translate import Context
+from switchgeard.lightning.validate import Expected, check_invoice
+from switchgeard.lightning.watch import Backoff
+from switchgeard.units import Msat, NodeKey, PaymentHash
+
+_SETTLED = lnrpc.InvoiceInvoiceState.SETTLED
+_NETWORKS = {"mainnet": "bitcoin", "testnet": "testnet", "testnet4": "testnet"}
+_NETWORKS |= {"signet": "signet", "regtest": "regtest"}
+
+
+class LndBackend:
+    """One LND node. Build with ``open_backend``; every method raises ``BackendError``."""
+
+    def __init__(self, endpoint: LndEndpoint, *, key: NodeKey, name: str, cfg: LightningConfig):
+        self._key = key
+        self._name = name
+        self._cfg = cfg
+        self._amp = endpoint.amp_invoice
+        who = Identity(key=key, name=name)
+        trusted = tuple(p for p in (cfg.trusted_roots_file, endpoint.tls_cert_path) if p)
+        tls = client_context(who, trusted=trusted)
+        self._metadata = {"macaroon": read_macaroon_hex(endpoint.macaroon_path, who)}
+        target = make_target(endpoint.url, endpoint.domain, tls, who)
+        context = Context(
+            who=who,
+            target=str(target),
+            server_roots=", ".join(map(str, trusted)) or "system roots",
+            credential=f"macaroon {endpoint.macaroon_path}",
+            timeout=float(cfg.call_timeout),
+        )
+        self.rpc = Rpc(target, lnrpc.LightningStub, context)
+        self._watch_rpc = Rpc(target, lnrpc.LightningStub, context)
+        self._settle_index = 0
+
+    @property
+    def key(self) -> NodeKey:
+        return self._key
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def create_invoice(
+        self, amount_msat: Msat, description: str, *, description_hash_only: bool, expiry: int
+    ) -> Invoice:
+        """AddInvoice for exactly ``amount_msat``; validated before it is returned."""
+        invoice_arguments(amount_msat, expiry, key=self._key, name=self._name)
+        digest = hashlib.sha256(description.encode()).digest()
+        request = lnrpc.Invoice(
+            memo="" if description_hash_only else description,
+            description_hash=digest if description_hash_only else b"",
+            value_msat=int(amount_msat),
+            expiry=expiry,
+            private=False,
+            is_amp=self._amp,
+        )
+        reply = await self.rpc(lambda stub: stub.add_invoice(request, metadata=self._metadata))
+        expected = Expected(
+            amount_msat=amount_msat,
+            description=description,
+            description_hash_only=description_hash_only,
+            network=self._cfg.network,
+            payee=self._key,
+            payment_hash=reply.r_hash.hex(),
+        )
+        decoded = check_invoice(reply.payment_request, expected, key=self._key, name=self._name)
+        return Invoice(
+            bolt11=reply.payment_request,
+            payment_hash=PaymentHash(decoded.payment_hash),
+            expires_at=decoded.expires_at,
+        )
+
+    async def status(self) -> NodeStatus:
+        """GetInfo + ChannelBalance; the node must be the configured key and network."""
+        request = lnrpc.GetInfoRequest()
+        info = await self.rpc(lambda stub: stub.get_info(request, metadata=self._metadata))
+        balance_request = lnrpc.ChannelBalanceRequest()
+        balance = await self.rpc(
+            lambda stub: stub.channel_balance(balance_request, metadata=self._metadata)
+        )
+        network = _NETWORKS.get(info.chains[0].network if info.chains else "", "unknown")
+        self._check_identity(info.identity_pubkey, network)
+        remote = balance.remote_balance
+        return NodeStatus(
+            pubkey=self._key,
+            alias=info.alias,
+            network=network,
+            block_height=info.block_height,
+            inbound_capacity=Msat(remote.msat if remote is not None else 0),
+            active_channels=info.num_active_channels,
+        )
+
+    def _check_identity(self, pubkey: str, network: str) -> None:
+        if pubkey != self._key:
+            message = f"node identity {pubkey} is not the configured key {self._key}"
+            raise BackendProtocolError(message, key=self._key, name=self._name)
+        if network != self._cfg.network:
+            message = f"node runs on {network}, configured network is {self._cfg.network}"
+            raise BackendProtocolError(message, key=self._key, name=self._name)
+
+    async def lookup_invoice(self, payment_hash: PaymentHash) -> InvoiceState:
+        """LookupInvoice by hash; NOT_FOUND is ``BackendRejected``."""
+        raw = parse_payment_hash(payment_hash, key=self._key, name=self._name)
+        request = lnrpc.PaymentHash(r_hash=raw)
+        found = await self.rpc(lambda stub: stub.lookup_invoice(request, metadata=self._metadata))
+        settled = found.state == _SETTLED
+        return InvoiceState(
+            payment_hash=PaymentHash(raw.hex()),
+            settled=settled,
+            preimage=found.r_preimage.hex() if settled and found.r_preimage else None,
+            bolt11=found.payment_request or None,
+        )
+
+    async def watch_settlements(self) -> AsyncIterator[PaymentHash]:
+        """SubscribeInvoices from the last settle index seen; re-subscribes after failures.
+
+        Starts with invoices settled from now on; after a reconnect lnd replays every
+        settlement missed in between (``settle_index`` resumption).
+        """
+        backoff = Backoff()
+        while True:
+            try:
+                async for payment_hash in self._settlements():
+                    backoff.reset()
+                    yield payment_hash
+            except BackendUnavailable:
+                await backoff.wait()
+
+    async def _settlements(self) -> AsyncGenerator[PaymentHash, None]:
+        request = lnrpc.InvoiceSubscription(settle_index=self._settle_index)
+        stream = self._watch_rpc.stream(
+            lambda stub: stub.subscribe_invoices(request, metadata=self._metadata)
+        )
+        try:
+            async for invoice in stream:
+                if invoice.state == _SETTLED and invoice.settle_index > self._settle_index:
+                    self._settle_index = invoice.settle_index
+                    yield PaymentHash(invoice.r_hash.hex())
+        finally:
+            await stream.aclose()
+
+    async def aclose(self) -> None:
+        with trio.CancelScope(shield=True):
+            await self._watch_rpc.aclose()
+            await self.rpc.aclose()

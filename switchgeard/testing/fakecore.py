@@ -1,0 +1,278 @@
+"""State and behaviour shared by the fake LND and CLN nodes.
+
+``FakeNodeCore`` holds the node key (which signs real BOLT 11 invoices), the invoices,
+the fault switches and the counters. ``GuardedService`` wraps every generated gRPC
+handler so authentication, faults and cancellation counting apply to all RPCs alike.
+``ListeningServer`` runs a grpclib server on the trio-asyncio loop and can stop and
+restart listening on the same port ("down").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import secrets
+import socket
+import ssl
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import coincurve
+import trio
+import trio_asyncio
+from grpclib.const import Handler, Status
+from grpclib.exceptions import GRPCError
+from grpclib.server import Server, Stream
+
+from switchgeard.lightning.validate import NETWORK_CURRENCY
+from switchgeard.testing.invoices import InvoiceRequest, encode_invoice
+
+
+@dataclass(slots=True)
+class Faults:
+    """Runtime fault switches. Set attributes directly or through ``update``."""
+
+    unavailable: bool = False
+    """Every RPC fails with UNAVAILABLE."""
+    slow_ms: int = 0
+    """Every RPC waits this long before answering."""
+    hang: bool = False
+    """Every RPC waits forever (until the client cancels it)."""
+    reject: bool = False
+    """Every RPC fails with INVALID_ARGUMENT."""
+    wrong_amount: bool = False
+    wrong_hash: bool = False
+    """The invoice commits to a different description (hash)."""
+    missing_secret: bool = False
+    wrong_payee: bool = False
+    """The invoice is signed by another key."""
+    wrong_network: bool = False
+    down: bool = False
+    """The node does not listen (handled by the server control, not per RPC)."""
+
+    def update(self, values: dict[str, Any]) -> None:
+        """Set switches from a mapping; unknown names or wrong types raise ``ValueError``."""
+        known = {item.name: item.type for item in fields(self)}
+        for name, value in values.items():
+            if name not in known:
+                raise ValueError(f"unknown fault {name!r}; known: {sorted(known)}")
+            wanted = int if name == "slow_ms" else bool
+            if type(value) is not wanted:
+                raise ValueError(f"fault {name!r} must be {wanted.__name__}")
+            setattr(self, name, value)
+
+    def clear(self) -> None:
+        self.update({item.name: 0 if item.name == "slow_ms" else False for item in fields(self)})
+
+
+@dataclass(slots=True, kw_only=True)
+class FakeInvoice:
+    payment_hash: bytes
+    preimage: bytes
+    payment_secret: bytes
+    bolt11: str
+    amount_msat: int
+    description: str
+    description_hash: bytes | None
+    label: str
+    created_at: int
+    expiry: int
+    add_index: int
+    settle_index: int = 0
+    settled_at: int | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.settle_index > 0
+
+
+@dataclass(slots=True, kw_only=True)
+class FakeNodeCore:
+    """The node's key, invoices, faults and counters; shared by the gRPC services."""
+
+    network: str = "regtest"
+    alias: str = "fake"
+    inbound_msat: int = 50_000_000_000
+    active_channels: int = 1
+    block_height: int = 800_000
+    private_key: coincurve.PrivateKey = field(default_factory=coincurve.PrivateKey)
+    faults: Faults = field(default_factory=Faults)
+    cancelled: int = 0
+    calls: Counter[str] = field(default_factory=Counter)
+    invoices: dict[bytes, FakeInvoice] = field(default_factory=dict)
+    _settled_count: int = 0
+    _changed: asyncio.Event | None = None
+
+    @property
+    def pubkey(self) -> str:
+        return self.private_key.public_key.format(compressed=True).hex()
+
+    def add_invoice(
+        self,
+        *,
+        amount_msat: int,
+        description: str,
+        description_hash: bytes | None,
+        expiry: int,
+        label: str,
+    ) -> FakeInvoice:
+        """Create, sign and remember an invoice, bending it as the faults say."""
+        preimage = secrets.token_bytes(32)
+        invoice = FakeInvoice(
+            payment_hash=hashlib.sha256(preimage).digest(),
+            preimage=preimage,
+            payment_secret=secrets.token_bytes(32),
+            bolt11="",
+            amount_msat=amount_msat,
+            description=description,
+            description_hash=description_hash,
+            label=label,
+            created_at=int(time.time()),
+            expiry=expiry,
+            add_index=len(self.invoices) + 1,
+        )
+        invoice.bolt11 = self._encode(invoice)
+        self.invoices[invoice.payment_hash] = invoice
+        self._notify()
+        return invoice
+
+    def settle(self, payment_hash: str) -> bool:
+        """Mark the invoice paid; False if it already was. ``KeyError`` if unknown."""
+        invoice = self.invoices.get(bytes.fromhex(payment_hash))
+        if invoice is None:
+            raise KeyError(f"no invoice with payment hash {payment_hash}")
+        if invoice.settled:
+            return False
+        self._settled_count += 1
+        invoice.settle_index = self._settled_count
+        invoice.settled_at = int(time.time())
+        self._notify()
+        return True
+
+    def settled_after(self, index: int) -> list[FakeInvoice]:
+        found = [inv for inv in self.invoices.values() if inv.settle_index > index]
+        return sorted(found, key=lambda inv: inv.settle_index)
+
+    async def wait_changed(self) -> None:
+        """Wait (on the asyncio side) until an invoice is added or settled."""
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        await self._changed.wait()
+
+    def _notify(self) -> None:
+        changed, self._changed = self._changed, None
+        if changed is not None:
+            changed.set()
+
+    def _encode(self, invoice: FakeInvoice) -> str:
+        faults = self.faults
+        description = invoice.description + (" (altered)" if faults.wrong_hash else "")
+        description_hash = invoice.description_hash
+        if description_hash is not None and faults.wrong_hash:
+            description_hash = hashlib.sha256(description_hash).digest()
+        currency = NETWORK_CURRENCY[self.network]
+        if faults.wrong_network:
+            currency = "tb" if currency == "bc" else "bc"
+        request = InvoiceRequest(
+            currency=currency,
+            amount_msat=invoice.amount_msat + (1000 if faults.wrong_amount else 0),
+            payment_hash=invoice.payment_hash,
+            payment_secret=None if faults.missing_secret else invoice.payment_secret,
+            description=description,
+            description_hash=description_hash,
+            expiry=invoice.expiry,
+            timestamp=invoice.created_at,
+        )
+        key = coincurve.PrivateKey() if faults.wrong_payee else self.private_key
+        return encode_invoice(request, key)
+
+    async def apply_call_faults(self) -> None:
+        """Per-RPC faults, in the order a real failure would show them."""
+        if self.faults.unavailable:
+            raise GRPCError(Status.UNAVAILABLE, "fake: node unavailable")
+        if self.faults.slow_ms:
+            await asyncio.sleep(self.faults.slow_ms / 1000)
+        if self.faults.hang:
+            await asyncio.get_running_loop().create_future()
+        if self.faults.reject:
+            raise GRPCError(Status.INVALID_ARGUMENT, "fake: request rejected")
+
+
+Authenticate = Callable[[Stream[Any, Any]], None]
+
+
+def guarded_mapping(
+    mapping: dict[str, Handler], core: FakeNodeCore, authenticate: Authenticate
+) -> dict[str, Handler]:
+    """Wrap each handler: authenticate, count, apply faults, count cancellations."""
+
+    def wrap(path: str, func: Callable[[Stream[Any, Any]], Awaitable[None]]) -> Any:
+        async def handler(stream: Stream[Any, Any]) -> None:
+            authenticate(stream)
+            core.calls[path.rsplit("/", 1)[-1]] += 1
+            try:
+                await core.apply_call_faults()
+                await func(stream)
+            except asyncio.CancelledError:
+                core.cancelled += 1
+                raise
+
+        return handler
+
+    return {
+        path: Handler(wrap(path, h.func), h.cardinality, h.request_type, h.reply_type)
+        for path, h in mapping.items()
+    }
+
+
+class ListeningServer:
+    """A grpclib ``Server`` on 127.0.0.1 that can stop and restart on the same port."""
+
+    def __init__(self, services: Iterable[Any], tls: ssl.SSLContext, host: str = "127.0.0.1"):
+        self._services = list(services)
+        self._tls = tls
+        self.host = host
+        self.port = 0
+        self._server: Server | None = None
+
+    async def start(self) -> int:
+        """Listen (again); returns the port, which stays the same across restarts."""
+        if self._server is None:
+            self._server = await trio_asyncio.aio_as_trio(self._start)()
+        return self.port
+
+    async def stop(self) -> None:
+        """Stop listening, cancel running handlers and drop connections."""
+        server, self._server = self._server, None
+        if server is not None:
+            with trio.CancelScope(shield=True):
+                await trio_asyncio.aio_as_trio(_stop_server)(server)
+
+    async def _start(self) -> Server:
+        with contextlib.ExitStack() as on_failure:
+            listener = on_failure.enter_context(socket.socket())
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((self.host, self.port))
+            self.port = listener.getsockname()[1]
+            server = Server(self._services)
+            await server.start(sock=listener, ssl=self._tls)
+            on_failure.pop_all()  # the server owns the socket now
+        return server
+
+
+async def _stop_server(server: Server) -> None:
+    server.close()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(server.wait_closed(), timeout=5)
+
+
+def server_context(cert: os.PathLike[str], key: os.PathLike[str]) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.set_alpn_protocols(["h2"])
+    context.load_cert_chain(certfile=cert, keyfile=key)
+    return context
