@@ -49,6 +49,7 @@ _ROUTES: tuple[tuple[re.Pattern[str], Route], ...] = tuple(
             rf"/offers/{_SEG}/{_SEG}/bech32/qr",
             Route("/offers/{partition}/{id}/bech32/qr", "bech32"),
         ),
+        (rf"/offers/{_SEG}/{_SEG}/links", Route("/offers/{partition}/{id}/links", "offer")),
         (rf"/\.well-known/lnurlp/{_SEG}", Route("/.well-known/lnurlp/{username}", "lnurlp")),
         (rf"/.*/verify/{_SEG}", Route("/verify/{payment_hash}", "verify")),
         (rf"/verify/{_SEG}", Route("/verify/{payment_hash}", "verify")),
