@@ -30,7 +30,7 @@ _FILE_MODE = re.compile(r"0?[0-7]{3}")
 
 def load_config(path: Path | str) -> Config:
     """Read and parse the TOML file at ``path``; raise ConfigError if unreadable or invalid."""
-    path = Path(path)
+    path = Path(path).absolute()
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -233,10 +233,9 @@ def _to_seconds(value: Any, key: str, ctx: _Context) -> Seconds:
                 key, f'expected a duration such as "500ms", "30s", "5m" or "1h", got {value!r}'
             )
         return Seconds(float(match[1]) * _DURATION_UNITS[match[2]])
-    try:
-        seconds = _to_float(value, key, ctx)
-    except ConfigError:
-        raise ctx.error(key, f'expected a duration such as "30s", got {_describe(value)}') from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ctx.error(key, f'expected a duration such as "30s", got {_describe(value)}')
+    seconds = _to_float(value, key, ctx)
     return Seconds(seconds)
 
 
