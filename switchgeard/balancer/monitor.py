@@ -19,7 +19,7 @@ from switchgeard.balancer.protocols import ConnectBackend, InvoiceLedger
 from switchgeard.balancer.stats import BalancerCounters
 from switchgeard.balancer.wakeup import Wakeup
 from switchgeard.config.model import BalancerConfig
-from switchgeard.errors import BackendError, StoreError
+from switchgeard.errors import BackendError, InvalidInput, NotFound, StoreError
 from switchgeard.lightning.interface import LightningBackend, NodeStatus
 from switchgeard.units import PaymentHash
 
@@ -151,5 +151,14 @@ class Monitor:
         state = await client.lookup_invoice(payment_hash)
         if not state.settled or state.preimage is None:
             return
-        if await self._ledger.mark_settled(payment_hash, state.preimage, datetime.now(UTC)):
+        try:
+            settled = await self._ledger.mark_settled(
+                payment_hash, state.preimage, datetime.now(UTC)
+            )
+        except NotFound:
+            return  # an invoice someone else created on the same node
+        except InvalidInput as exc:
+            log.warning("backend %s reported a bad settlement: %s", member.label, exc)
+            return
+        if settled:
             member.counters.settled += 1

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+import coincurve
 import trio
 
 from switchgeard.balancer import BackendPool, Balancer, IssuedInvoice, Member, run_balancer
@@ -33,7 +34,8 @@ FAULTS = ("down", "hang", "protocol", "auth", "reject")
 
 
 def node_key(index: int) -> NodeKey:
-    return NodeKey("02" + f"{index:064x}")
+    """A valid compressed public key (secret key ``index``), so real stores accept it."""
+    return NodeKey(coincurve.PrivateKey.from_int(index).public_key.format().hex())
 
 
 def backend(
@@ -221,6 +223,8 @@ class FakeLedger:
         await trio.lowlevel.checkpoint()
         entry = self.entries.get(payment_hash)
         if entry is None:
+            raise NotFound(f"no invoice with payment hash {payment_hash}")
+        if entry.settled_at is not None:
             return False
         self.entries[payment_hash] = replace(entry, preimage=preimage, settled_at=settled_at)
         return True
