@@ -54,6 +54,7 @@ def create_admin_app(deps: AdminDeps) -> QuartTrio:
 
     app.add_url_rule(protocol.OPENAPI, "openapi", openapi, methods=["GET"])
     _add_error_handlers(app)
+    app.before_request(_read_body)
     app.after_request(_audit)
     return app
 
@@ -61,6 +62,13 @@ def create_admin_app(deps: AdminDeps) -> QuartTrio:
 def _peer_uid() -> str:
     uid = request.scope.get("extensions", {}).get(PEER_UID_EXTENSION)
     return "?" if uid is None else str(uid)
+
+
+async def _read_body() -> None:
+    # Take the whole body before answering, even when the answer does not need it: replying
+    # while the client is still sending leaves a keep-alive connection stuck in hypercorn.
+    if request.method in _MUTATIONS:
+        await request.get_data(cache=True, parse_form_data=False)
 
 
 async def _audit(response: Response) -> Response:

@@ -70,7 +70,7 @@ async def read_json_object() -> dict[str, object]:
             f"Content-Type must be {protocol.JSON_TYPE}, not {shown}",
             field="Content-Type",
         )
-    raw: bytes = await request.get_data(cache=False, as_text=False, parse_form_data=False)
+    raw: bytes = await request.get_data(cache=True, as_text=False, parse_form_data=False)
     try:
         value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:

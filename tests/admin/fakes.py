@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from switchgeard.admin.ports import HealthView, ReloadView
 from switchgeard.errors import Conflict, InvalidInput, NotFound
 from switchgeard.store.records import Backend, BackendPatch, Metadata, Offer, Page
 from switchgeard.units import NodeKey
+
+AT = datetime(2026, 1, 2, 4, 0, tzinfo=UTC)
 
 
 class FakeAdminStore:
@@ -120,3 +124,30 @@ def _get(table: dict[Any, Any], key: object, what: str) -> Any:
 def _page(items: list[Any], page: Page) -> list[Any]:
     end = None if page.count is None else page.start + page.count
     return items[page.start : end]
+
+
+class FakeHealth:
+    def __init__(self) -> None:
+        self.views: list[HealthView] = []
+        self.ok_partitions = {"default"}
+
+    def health(self) -> Sequence[HealthView]:
+        return self.views
+
+    def selectable(self, partition: str) -> bool:
+        return partition in self.ok_partitions
+
+
+class FakeReloader:
+    def __init__(self) -> None:
+        self.last: ReloadView | None = None
+        self.next_error: str | None = None
+        self.calls: list[bool] = []
+
+    async def reload(self, *, wait: bool) -> ReloadView | None:
+        self.calls.append(wait)
+        self.last = ReloadView(at=AT, ok=self.next_error is None, error=self.next_error)
+        return self.last if wait else None
+
+    def last_reload(self) -> ReloadView | None:
+        return self.last
