@@ -67,6 +67,8 @@ def check_partitions(partitions: frozenset[str]) -> frozenset[str]:
 
 def check_implementation(impl: Implementation) -> Implementation:
     prefix = "implementation"
+    if not isinstance(impl, LndGrpc | ClnGrpc):
+        raise InvalidInput(f"{prefix}.type", "must be lndGrpc or clnGrpc")
     url = values.grpc_url(f"{prefix}.url", impl.url)
     domain = None if impl.domain is None else values.hostname(f"{prefix}.domain", impl.domain)
     auth = f"{prefix}.auth"
@@ -78,15 +80,13 @@ def check_implementation(impl: Implementation) -> Implementation:
             macaroon_path=values.file_path(f"{auth}.macaroonPath", impl.macaroon_path),
             amp_invoice=values.boolean(f"{prefix}.ampInvoice", impl.amp_invoice),
         )
-    if isinstance(impl, ClnGrpc):
-        return ClnGrpc(
-            url=url,
-            domain=domain,
-            ca_cert_path=_optional_path(f"{auth}.caCertPath", impl.ca_cert_path),
-            client_cert_path=values.file_path(f"{auth}.clientCertPath", impl.client_cert_path),
-            client_key_path=values.file_path(f"{auth}.clientKeyPath", impl.client_key_path),
-        )
-    raise InvalidInput(f"{prefix}.type", "must be lndGrpc or clnGrpc")
+    return ClnGrpc(
+        url=url,
+        domain=domain,
+        ca_cert_path=_optional_path(f"{auth}.caCertPath", impl.ca_cert_path),
+        client_cert_path=values.file_path(f"{auth}.clientCertPath", impl.client_cert_path),
+        client_key_path=values.file_path(f"{auth}.clientKeyPath", impl.client_key_path),
+    )
 
 
 def check_metadata(metadata: Metadata) -> Metadata:
