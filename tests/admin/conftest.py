@@ -14,9 +14,10 @@ import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
 
-from admin.fakes import FakeAdminStore
 from switchgeard.admin.app import create_admin_app
 from switchgeard.admin.ports import AdminDeps, DaemonInfo
+from switchgeard.config.model import StoreConfig
+from switchgeard.store import Store, open_store
 
 STARTED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -32,17 +33,18 @@ def socket_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def store() -> FakeAdminStore:
-    return FakeAdminStore()
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with open_store(StoreConfig(url=f"sqlite:///{tmp_path}/admin.db")) as opened:
+        yield opened
 
 
 @pytest.fixture
-def deps(store: FakeAdminStore) -> AdminDeps:
+def deps(store: Store) -> AdminDeps:
     info = DaemonInfo(
         version="0.1.0",
         started_at=STARTED,
         config_file="/etc/switchgeard/switchgeard.toml",
-        store_kind="memory",
+        store_kind="sqlite",
         public_url="https://pay.example.com",
         partitions=("default",),
         page_default=5,

@@ -66,7 +66,7 @@ async def test_offer_needs_its_metadata(client: httpx.AsyncClient) -> None:
 async def test_metadata_in_use_cannot_be_deleted(client: httpx.AsyncClient) -> None:
     await client.post("/metadata", json=metadata(1))
     await client.post("/offers", json=offer(1))
-    error_of(await client.delete(f"/metadata/default/{M1}"), 409, "conflict")
+    error_of(await client.delete(f"/metadata/default/{M1}"), 422, "invalid_value", "id")
 
 
 async def test_put_body_must_agree_with_path(client: httpx.AsyncClient) -> None:

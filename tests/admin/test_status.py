@@ -56,7 +56,7 @@ async def test_status_joins_store_and_health(client: httpx.AsyncClient, health: 
     assert status["startedAt"] == "2026-01-02T03:04:05Z"
     assert status["uptimeSeconds"] > 0
     assert status["configFile"] == "/etc/switchgeard/switchgeard.toml"
-    assert (status["store"], status["publicUrl"]) == ("memory", "https://pay.example.com")
+    assert (status["store"], status["publicUrl"]) == ("sqlite", "https://pay.example.com")
     assert status["partitions"] == {"default": True, "eu": False}
     first, second = status["backends"]
     assert first == {
