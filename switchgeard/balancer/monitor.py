@@ -127,7 +127,9 @@ class Monitor:
                 reason = str(exc)
             if trio.current_time() - started > WATCH_RESTART_MAX:
                 delay = WATCH_RESTART_INITIAL
-            log.warning(
+            level = logging.WARNING if delay == WATCH_RESTART_INITIAL else logging.INFO
+            log.log(
+                level,  # warn once per streak of failures, not every minute of an outage
                 "settlement watcher for %s stopped (%s); restarting in %gs",
                 member.label,
                 reason,
