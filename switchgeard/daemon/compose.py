@@ -1,0 +1,111 @@
+"""The composition root: build every component from the config and run them in one nursery.
+
+One place per component, in start order. A component that others need is started with
+``nursery.start`` so it is ready (and its address known) before the next one starts;
+READY=1 goes to systemd only when every listener is bound.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import trio
+from quart_trio import QuartTrio
+
+from switchgeard.balancer import BackendPool, Balancer, run_balancer
+from switchgeard.config import Config
+from switchgeard.config.watch import ConfigWatcher, run_config_watcher
+from switchgeard.daemon.http import serve_asgi
+from switchgeard.daemon.lifecycle import (
+    Shutdown,
+    SystemdNotifier,
+    run_signal_handler,
+    run_watchdog,
+)
+from switchgeard.daemon.logs import run_log_level_follower
+from switchgeard.daemon.placeholder import create_placeholder_admin_app
+from switchgeard.daemon.wiring import connect_factory, create_public_app
+from switchgeard.lightning import open_bridge
+from switchgeard.store import open_store
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonAddresses:
+    """Where the running daemon listens (real ports, when port 0 was configured)."""
+
+    lnurl: tuple[str, ...]
+    admin: str
+
+
+async def run_daemon(
+    config: Config,
+    *,
+    config_path: Path | None = None,
+    task_status: trio.TaskStatus[DaemonAddresses] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Run the daemon until SIGTERM/SIGINT (graceful) or cancellation.
+
+    ``config_path`` (default ``config.path``) is watched and reloaded live. Reports the
+    bound addresses through ``task_status``. Raises ListenError when a listener cannot be
+    bound; a ConfigError when a component finds its settings unusable.
+    """
+    notifier = SystemdNotifier.from_environ()
+    watcher = ConfigWatcher(config, path=config_path)
+    async with open_bridge(), open_store(config.store) as store, trio.open_nursery() as nursery:
+        shutdown = Shutdown(
+            nursery.cancel_scope, notifier, lambda: watcher.current.daemon.shutdown_grace
+        )
+        await nursery.start(run_signal_handler, shutdown, watcher, notifier)
+        await nursery.start(run_config_watcher, watcher)
+        await nursery.start(run_log_level_follower, watcher.section("logging"))
+        pool = BackendPool(store, connect_factory(lambda: watcher.current.lightning))
+        balancer = Balancer(pool, store, config.balancer)
+        updates = watcher.section("balancer").eventual_values()
+        await nursery.start(partial(run_balancer, balancer, updates=updates))
+        public_app = create_public_app(store, balancer, config.lnurl)
+        with shutdown.drain_scope:
+            async with trio.open_nursery() as servers:
+                addresses = await _start_listeners(servers, config, shutdown, public_app)
+                notifier.ready(f"serving on {', '.join(addresses.lnurl)}; admin {addresses.admin}")
+                await nursery.start(run_watchdog, notifier)
+                task_status.started(addresses)
+        nursery.cancel_scope.cancel()
+
+
+async def _start_listeners(
+    servers: trio.Nursery, config: Config, shutdown: Shutdown, public_app: QuartTrio
+) -> DaemonAddresses:
+    # The drain is bounded by shutdown.drain_scope, with the grace in force at the signal.
+    grace = math.inf
+    lnurl_cfg, admin_cfg = config.lnurl, config.admin
+    lnurl = await servers.start(
+        partial(
+            serve_asgi,
+            public_app,
+            binds=list(lnurl_cfg.listen),
+            tls_cert_file=lnurl_cfg.tls_cert_file,
+            tls_key_file=lnurl_cfg.tls_key_file,
+            socket_mode=lnurl_cfg.socket_mode,
+            socket_group=lnurl_cfg.socket_group,
+            shutdown_trigger=shutdown.wait,
+            graceful_timeout=grace,
+        )
+    )
+    # admin app: replace with create_admin_app(...).
+    admin_app = create_placeholder_admin_app()
+    admin = await servers.start(
+        partial(
+            serve_asgi,
+            admin_app,
+            binds=[f"unix:{os.fspath(admin_cfg.socket)}"],
+            socket_mode=admin_cfg.socket_mode,
+            socket_group=admin_cfg.socket_group,
+            shutdown_trigger=shutdown.wait,
+            graceful_timeout=grace,
+        )
+    )
+    return DaemonAddresses(lnurl=tuple(lnurl), admin=admin[0])

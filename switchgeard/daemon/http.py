@@ -1,0 +1,254 @@
+"""Serving an ASGI app with hypercorn's trio worker on TCP (optionally TLS) and Unix sockets.
+
+We create and bind the sockets ourselves and hand them to hypercorn, so that:
+
+* a Unix socket gets its mode and group before it accepts anything (bind, chmod, chown,
+  then listen), without touching the process umask;
+* a stale socket file is replaced, but one that a live process serves is an error;
+* the socket file is removed on exit (only if it is still ours);
+* the addresses reported through ``task_status`` carry the real port when port 0 was asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import grp
+import logging
+import os
+import socket
+import ssl
+import stat
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.config import Sockets
+from hypercorn.trio.run import worker_serve
+from hypercorn.typing import Framework
+from hypercorn.utils import wrap_app
+
+from switchgeard.config.checks import TcpAddress, UnixAddress, parse_listen
+from switchgeard.errors import ListenError
+
+logger = logging.getLogger("switchgeard.http")
+
+_BACKLOG = 128
+
+# hypercorn's own "Running on ..." lines repeat ours; keep its warnings and errors.
+_hypercorn_logger = logging.getLogger("switchgeard.http.server")
+_hypercorn_logger.setLevel(logging.WARNING)
+
+
+@dataclass(slots=True)
+class _Listener:
+    sock: socket.socket
+    url: str
+    unix_path: str | None = None
+    unix_id: tuple[int, int] | None = None  # (st_dev, st_ino) of the socket file we created
+
+    def close(self) -> None:
+        self.sock.close()
+        if self.unix_path is None:
+            return
+        try:
+            st = os.lstat(self.unix_path)
+        except FileNotFoundError:
+            return
+        if (st.st_dev, st.st_ino) == self.unix_id:
+            os.unlink(self.unix_path)
+
+
+async def serve_asgi(
+    app: Framework,
+    *,
+    binds: Sequence[str],
+    tls_cert_file: Path | None = None,
+    tls_key_file: Path | None = None,
+    socket_mode: int = 0o660,
+    socket_group: str | None = None,
+    shutdown_trigger: Callable[[], Awaitable[None]],
+    graceful_timeout: float,
+    task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve ``app`` on every address in ``binds`` until ``shutdown_trigger`` returns.
+
+    ``binds`` entries are "host:port", "[v6addr]:port" or "unix:/abs/path". With a TLS
+    certificate and key, TCP listeners speak HTTPS (h2 and http/1.1); Unix sockets stay
+    plain HTTP (they sit behind a local proxy or the admin CLI). Unix socket files get
+    ``socket_mode`` and ``socket_group`` and are removed on exit.
+
+    Reports the bound addresses ("http://127.0.0.1:43121", "https://[::1]:8443",
+    "unix:/run/x.sock") through ``task_status``. When ``shutdown_trigger`` returns, the
+    listeners close at once and requests in flight get ``graceful_timeout`` seconds to finish.
+    Raises ListenError when an address cannot be bound or the TLS files cannot be loaded.
+    """
+    tls = tls_cert_file is not None and tls_key_file is not None
+    config = _hypercorn_config(tls_cert_file, tls_key_file, graceful_timeout)
+    if tls:
+        _check_tls(config)
+    listeners = await trio.to_thread.run_sync(
+        _open_listeners, list(binds), tls, socket_mode, socket_group
+    )
+    try:
+        sockets = Sockets(
+            secure_sockets=[x.sock for x in listeners if x.url.startswith("https:")],
+            insecure_sockets=[x.sock for x in listeners if not x.url.startswith("https:")],
+            quic_sockets=[],
+        )
+        urls = [x.url for x in listeners]
+        await worker_serve(
+            wrap_app(app, config.wsgi_max_body_size, "asgi"),
+            config,
+            sockets=sockets,
+            shutdown_trigger=shutdown_trigger,
+            task_status=_Started(task_status, urls),
+        )
+    finally:
+        for listener in listeners:
+            listener.close()
+
+
+class _Started:
+    """Reports our own address list instead of hypercorn's (which is ordered by TLS)."""
+
+    def __init__(self, task_status: trio.TaskStatus[list[str]], urls: list[str]) -> None:
+        self._task_status = task_status
+        self._urls = urls
+
+    def started(self, value: Any = None) -> None:
+        for url in self._urls:
+            logger.info("listening on %s", url)
+        self._task_status.started(self._urls)
+
+
+def _hypercorn_config(
+    cert: Path | None, key: Path | None, graceful_timeout: float
+) -> HypercornConfig:
+    config = HypercornConfig()
+    config.graceful_timeout = graceful_timeout
+    config.accesslog = None
+    config.errorlog = _hypercorn_logger
+    config.include_server_header = False
+    config.backlog = _BACKLOG
+    if cert is not None and key is not None:
+        config.certfile = str(cert)
+        config.keyfile = str(key)
+    return config
+
+
+def _check_tls(config: HypercornConfig) -> None:
+    try:
+        config.create_ssl_context()
+    except (OSError, ssl.SSLError) as exc:
+        raise ListenError(
+            f"cannot load the TLS certificate {config.certfile} and key {config.keyfile}: {exc}"
+        ) from None
+
+
+def _open_listeners(binds: list[str], tls: bool, mode: int, group: str | None) -> list[_Listener]:
+    listeners: list[_Listener] = []
+    complete = False
+    try:
+        for bind in binds:
+            try:
+                address = parse_listen(bind)
+            except ValueError as exc:
+                raise ListenError(str(exc)) from None
+            if isinstance(address, UnixAddress):
+                listeners.append(_open_unix(address, mode, group))
+            else:
+                listeners.append(_open_tcp(address, tls))
+        complete = True
+    finally:
+        if not complete:
+            for listener in listeners:
+                listener.close()
+    return listeners
+
+
+def _open_tcp(address: TcpAddress, tls: bool) -> _Listener:
+    family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((address.host, address.port))
+        sock.listen(_BACKLOG)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        raise ListenError(f"cannot listen on {address}: {_reason(exc)}") from None
+    host, port = sock.getsockname()[:2]
+    bound = TcpAddress(host, port)
+    return _Listener(sock, f"{'https' if tls else 'http'}://{bound}")
+
+
+def _open_unix(address: UnixAddress, mode: int, group: str | None) -> _Listener:
+    gid = -1 if group is None else _group_id(group)
+    _remove_stale_socket(address.path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(address.path)
+        st = os.lstat(address.path)
+        listener = _Listener(sock, str(address), address.path, (st.st_dev, st.st_ino))
+    except OSError as exc:
+        sock.close()
+        raise ListenError(f"cannot listen on {address}: {_reason(exc)}") from None
+    try:
+        # Nobody can connect before listen(), so mode and group are right from the first client.
+        os.chmod(address.path, mode)
+        if gid != -1:
+            os.chown(address.path, -1, gid)
+        sock.listen(_BACKLOG)
+        sock.setblocking(False)
+    except OSError as exc:
+        listener.close()
+        raise ListenError(f"cannot set up {address}: {_reason(exc)}") from None
+    return listener
+
+
+def _group_id(name: str) -> int:
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise ListenError(f"socket group {name!r} does not exist") from None
+
+
+def _remove_stale_socket(path: str) -> None:
+    """Remove a socket file nobody serves; refuse a live one or a non-socket file."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(st.st_mode):
+        raise ListenError(f"{path} exists and is not a socket; refusing to replace it")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(path)
+    except (ConnectionRefusedError, FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        logger.info("removed stale socket %s", path)
+        return
+    except OSError as exc:
+        raise ListenError(f"cannot check existing socket {path}: {_reason(exc)}") from None
+    finally:
+        probe.close()
+    raise ListenError(
+        f"{path} is served by another running process; stop it or choose another path"
+    )
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return "address already in use"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return "address not available on this host"
+    if exc.errno == errno.EACCES:
+        return "permission denied"
+    return exc.strerror or str(exc)

@@ -1,0 +1,50 @@
+"""Running the daemon as a process: ``trio.run`` and the mapping of failures to exit codes."""
+
+from __future__ import annotations
+
+import logging
+
+import trio
+
+from switchgeard.config import Config
+from switchgeard.daemon.compose import run_daemon
+from switchgeard.errors import ConfigError, ListenError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 78  # EX_CONFIG; the systemd unit does not restart on it
+EXIT_INTERRUPTED = 130
+
+logger = logging.getLogger("switchgeard.daemon")
+
+
+def run_config(config: Config) -> int:
+    """Run the daemon on an already loaded ``config``; return the exit status."""
+    status = EXIT_OK
+    try:
+        trio.run(run_daemon, config)
+    except* ConfigError as group:
+        _log_errors(group)
+        status = EXIT_CONFIG
+    except* ListenError as group:
+        _log_errors(group)
+        status = EXIT_FAILURE
+    except* KeyboardInterrupt:
+        logger.warning("interrupted during start-up")
+        status = EXIT_INTERRUPTED
+    return status
+
+
+def _log_errors(group: BaseExceptionGroup[ConfigError] | BaseExceptionGroup[ListenError]) -> None:
+    for exc in _leaves(group):
+        logger.critical("cannot run: %s", exc)
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    leaves: list[BaseException] = []
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            leaves.extend(_leaves(exc))
+        else:
+            leaves.append(exc)
+    return leaves

@@ -1,0 +1,59 @@
+"""Concrete wiring for the invoice path: store records -> node endpoints, and the public app.
+
+Kept out of ``compose.py`` so the composition root stays one screen: ``connect_factory``
+turns a backend record into an open ``LightningBackend`` (the balancer's ``connect``), and
+``create_public_app`` plugs the store and the balancer into the LNURL app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from quart_trio import QuartTrio
+
+from switchgeard.balancer import Balancer, ConnectBackend
+from switchgeard.config import LightningConfig, LnurlConfig
+from switchgeard.lightning import ClnEndpoint, Endpoint, LightningBackend, LndEndpoint, open_backend
+from switchgeard.lnurl import LedgerVerifier, LnurlDeps, PoolSettlements, create_lnurl_app
+from switchgeard.store import Store
+from switchgeard.store.records import Backend, Implementation, LndGrpc
+
+
+def endpoint_of(implementation: Implementation) -> Endpoint:
+    """The lightning endpoint a backend record's ``implementation`` describes."""
+    if isinstance(implementation, LndGrpc):
+        return LndEndpoint(
+            url=implementation.url,
+            macaroon_path=implementation.macaroon_path,
+            tls_cert_path=implementation.tls_cert_path,
+            domain=implementation.domain,
+            amp_invoice=implementation.amp_invoice,
+        )
+    return ClnEndpoint(
+        url=implementation.url,
+        client_cert_path=implementation.client_cert_path,
+        client_key_path=implementation.client_key_path,
+        ca_cert_path=implementation.ca_cert_path,
+        domain=implementation.domain,
+    )
+
+
+def connect_factory(settings: Callable[[], LightningConfig]) -> ConnectBackend:
+    """The balancer's ``connect``: opens the adapter with the ``[lightning]`` settings in force."""
+
+    def connect(record: Backend) -> AbstractAsyncContextManager[LightningBackend]:
+        return open_backend(
+            endpoint_of(record.implementation),
+            key=record.public_key,
+            name=record.name or "",
+            cfg=settings(),
+        )
+
+    return connect
+
+
+def create_public_app(store: Store, balancer: Balancer, cfg: LnurlConfig) -> QuartTrio:
+    """The LNURL app over ``store`` (offers, ledger) and ``balancer`` (invoices, verify)."""
+    verifier = LedgerVerifier(store, PoolSettlements(balancer.pool))
+    return create_lnurl_app(LnurlDeps(offers=store, invoices=balancer, verifier=verifier), cfg)
