@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 
 import trio
 
@@ -143,9 +144,10 @@ class LndBackend:
         backoff = Backoff()
         while True:
             try:
-                async for payment_hash in self._settlements():
-                    backoff.reset()
-                    yield payment_hash
+                async with aclosing(self._settlements()) as settlements:
+                    async for payment_hash in settlements:
+                        backoff.reset()
+                        yield payment_hash
             except BackendUnavailable:
                 await backoff.wait()
 

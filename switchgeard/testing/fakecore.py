@@ -27,6 +27,7 @@ import trio
 import trio_asyncio
 from grpclib.const import Handler, Status
 from grpclib.exceptions import GRPCError
+from grpclib.protocol import H2Protocol
 from grpclib.server import Server, Stream
 
 from switchgeard.lightning.validate import NETWORK_CURRENCY
@@ -259,10 +260,40 @@ class ListeningServer:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             listener.bind((self.host, self.port))
             self.port = listener.getsockname()[1]
-            server = Server(self._services)
+            server = _DroppingServer(self._services)
             await server.start(sock=listener, ssl=self._tls)
             on_failure.pop_all()  # the server owns the socket now
         return server
+
+
+class _DroppingServer(Server):
+    """A grpclib server that also drops its open connections when closed.
+
+    ``Server.close`` only stops listening and cancels handlers; a node that goes down
+    also breaks every connection, which clients must notice. (Relies on grpclib 0.4's
+    ``_protocol_factory``, pinned in pyproject.)
+    """
+
+    def __init__(self, services: Iterable[Any]) -> None:
+        super().__init__(list(services))
+        self.transports: set[asyncio.BaseTransport] = set()
+
+    def _protocol_factory(self) -> H2Protocol:
+        protocol = super()._protocol_factory()
+        made = protocol.connection_made
+
+        def connection_made(transport: asyncio.BaseTransport) -> None:
+            self.transports.add(transport)
+            made(transport)
+
+        protocol.connection_made = connection_made  # type: ignore[method-assign]
+        return protocol
+
+    def close(self) -> None:
+        super().close()
+        for transport in self.transports:
+            transport.close()
+        self.transports.clear()
 
 
 async def _stop_server(server: Server) -> None:

@@ -1,0 +1,123 @@
+"""Run a fake node as a process: ``python -m switchgeard.testing.fakenode {lnd,cln} --dir DIR``.
+
+The node writes its credentials into DIR and, once listening, ``DIR/info.json``:
+``kind, host, port, url, pubkey, network`` and the credential paths (``tls_cert_path``,
+``macaroon_path`` for LND; ``domain``, ``ca_cert_path``, ``client_cert_path``,
+``client_key_path`` for CLN).
+
+Control it from another process by writing ``DIR/control.json`` (atomically, e.g. write a
+temporary file and rename it); it is read every 100 ms and applied when it changes::
+
+    {"faults": {"hang": true, "slow_ms": 200, "down": false, ...},
+     "settle": ["<payment hash hex>", ...]}
+
+``faults`` replaces all switches (missing ones are off; see ``Faults`` for the names);
+``down`` stops listening and restarts on the same port when cleared. Each hash in
+``settle`` is settled once. Results and errors are written to ``DIR/control.log``.
+SIGTERM or SIGINT stops the node.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from switchgeard.lightning import open_bridge
+from switchgeard.testing.fake_cln import FakeCln
+from switchgeard.testing.fake_lnd import FakeLnd
+from switchgeard.testing.fakecore import FakeNodeCore
+
+POLL_INTERVAL = 0.1
+
+
+def write_json_atomically(path: Path, value: dict[str, Any]) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(value, indent=2) + "\n")
+    os.replace(temporary, path)
+
+
+async def run_fakenode(
+    kind: str, directory: Path, *, network: str = "regtest", inbound_msat: int = 50_000_000_000
+) -> None:
+    """Serve the fake until SIGTERM/SIGINT, applying ``control.json`` as it changes."""
+    core = FakeNodeCore(network=network, inbound_msat=inbound_msat, alias=f"fake-{kind}")
+    fake = FakeLnd(directory, core) if kind == "lnd" else FakeCln(directory, core)
+    async with open_bridge():
+        await fake.server.start()
+        try:
+            write_json_atomically(directory / "info.json", fake.info())
+            with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(_follow_control, fake, directory)
+                    async for _ in signals:
+                        nursery.cancel_scope.cancel()
+                        break
+        finally:
+            await fake.server.stop()
+
+
+async def _follow_control(fake: FakeLnd | FakeCln, directory: Path) -> None:
+    control = directory / "control.json"
+    last: str | None = None
+    while True:
+        await trio.sleep(POLL_INTERVAL)
+        try:
+            text = control.read_text()
+        except FileNotFoundError:
+            continue
+        if text != last:
+            last = text
+            await _apply(fake, text, directory / "control.log")
+
+
+async def _apply(fake: FakeLnd | FakeCln, text: str, log: Path) -> None:
+    try:
+        request = json.loads(text)
+        faults = dict(request.get("faults", {}))
+        down = faults.pop("down", False) is True
+        was_down = fake.core.faults.down
+        fake.core.faults.clear()
+        fake.core.faults.update(faults)
+        fake.core.faults.down = was_down
+        if down and not was_down:
+            await fake.go_down()
+        elif was_down and not down:
+            await fake.come_up()
+        settled = [fake.settle(payment_hash) for payment_hash in request.get("settle", [])]
+        _log(log, {"ok": True, "settled": settled})
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        _log(log, {"ok": False, "error": str(exc)})
+
+
+def _log(path: Path, entry: dict[str, Any]) -> None:
+    with path.open("a") as stream:
+        stream.write(json.dumps(entry) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m switchgeard.testing.fakenode")
+    parser.add_argument("kind", choices=("lnd", "cln"))
+    parser.add_argument("--dir", type=Path, required=True, help="state and credentials")
+    parser.add_argument(
+        "--network", default="regtest", choices=("bitcoin", "testnet", "signet", "regtest")
+    )
+    parser.add_argument("--inbound-msat", type=int, default=50_000_000_000)
+    args = parser.parse_args(argv)
+    args.dir.mkdir(parents=True, exist_ok=True)
+    trio.run(
+        lambda: run_fakenode(
+            args.kind, args.dir, network=args.network, inbound_msat=args.inbound_msat
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
