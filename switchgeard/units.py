@@ -46,10 +46,10 @@ class Msat(int):
             raise ValueError(f"{int(self)} msat is not a whole number of satoshis")
         return sat
 
-    def __add__(self, other: int) -> Msat:  # type: ignore[override]
+    def __add__(self, other: int) -> Msat:
         return Msat(int(self) + int(other))
 
-    def __sub__(self, other: int) -> Msat:  # type: ignore[override]
+    def __sub__(self, other: int) -> Msat:
         return Msat(int(self) - int(other))
 
     def __repr__(self) -> str:
