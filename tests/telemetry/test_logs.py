@@ -36,10 +36,16 @@ def test_each_file_receives_exactly_its_services_lines(tmp_path: Path) -> None:
         logging.getLogger("switchgeard.config.watch").info("config reloaded")
         logging.getLogger("switchgeard.balancer").debug("below the level: dropped")
     assert _lines(tmp_path / "lnurl.log")[0] == "wallet GET /offers/x"  # access lines as is
-    assert _lines(tmp_path / "lnurl.log")[1].endswith("switchgeard.lnurl: wallet asked for too much")
+    assert _lines(tmp_path / "lnurl.log")[1].endswith(
+        "switchgeard.lnurl: wallet asked for too much"
+    )
     assert len(_lines(tmp_path / "lnurl.log")) == 2
-    assert [line.split(": ", 1)[1] for line in _lines(tmp_path / "admin.log")] == ["admin created offer"]
-    assert [line.split(": ", 1)[1] for line in _lines(tmp_path / "balancer.log")] == ["backend b1 unhealthy"]
+    assert [line.split(": ", 1)[1] for line in _lines(tmp_path / "admin.log")] == [
+        "admin created offer"
+    ]
+    assert [line.split(": ", 1)[1] for line in _lines(tmp_path / "balancer.log")] == [
+        "backend b1 unhealthy"
+    ]
     assert [line.split(": ", 1)[1] for line in _lines(tmp_path / "ldap.log")] == ["ldap synced"]
     system = [line.split(": ", 1)[1] for line in _lines(tmp_path / "system.log")]
     assert system == ["started", "config reloaded"]

@@ -127,7 +127,9 @@ async def test_scrape_has_every_metric_with_low_cardinality_labels() -> None:
 async def test_gauges_read_snapshots_published_by_sources() -> None:
     cfg = TelemetryConfig(prometheus_listen="", otlp_endpoint="")
     async with open_metrics(cfg, refresh_interval=0.01) as metrics:
-        metrics.add_source(lambda: metrics.publish_backends([BackendSample("b", "cln", False, True)]))
+        metrics.add_source(
+            lambda: metrics.publish_backends([BackendSample("b", "cln", False, True)])
+        )
         await trio.sleep(0.05)
         labels = {"switchgear_backend_id": "b", "switchgear_backend_kind": "cln"}
         assert metrics.registry.get_sample_value("switchgear_backend_up", labels) == 0
@@ -161,7 +163,9 @@ async def test_otlp_posts_to_a_loopback_receiver() -> None:
     async with trio.open_nursery() as nursery:
         port = await nursery.start(_otlp_receiver, posts)
         endpoint = f"http://127.0.0.1:{port}/v1/metrics"
-        cfg = TelemetryConfig(prometheus_listen="", otlp_endpoint=endpoint, otlp_interval=Seconds(60))
+        cfg = TelemetryConfig(
+            prometheus_listen="", otlp_endpoint=endpoint, otlp_interval=Seconds(60)
+        )
         async with open_metrics(cfg) as metrics:
             _exercise(metrics)
         nursery.cancel_scope.cancel()  # leaving open_metrics flushed one export
@@ -169,7 +173,9 @@ async def test_otlp_posts_to_a_loopback_receiver() -> None:
     request_line, body = posts[-1]
     assert request_line == "POST /v1/metrics HTTP/1.1"
     export = ExportMetricsServiceRequest.FromString(body)
-    names = {m.name for rm in export.resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
+    names = {
+        m.name for rm in export.resource_metrics for sm in rm.scope_metrics for m in sm.metrics
+    }
     assert {"switchgear.backend.selections", "switchgear.ratelimit.rejections"} <= names
     resource = {a.key: a.value.string_value for a in export.resource_metrics[0].resource.attributes}
     assert resource["service.name"] == "switchgeard"
@@ -217,7 +223,9 @@ async def test_access_line_in_common_log_format(caplog: pytest.LogCaptureFixture
                            client_ip=ClientIpFormat("hash", key=b"k"))  # fmt: skip
     await _request(hashing, "/z")
     lines = [r.getMessage() for r in caplog.records]
-    clf = re.compile(r'(\S+) - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "([^"]*)" (\d{3}) (\d+|-)')
+    clf = re.compile(
+        r'(\S+) - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "([^"]*)" (\d{3}) (\d+|-)'
+    )
     parsed = [clf.fullmatch(line) for line in lines]
     assert all(parsed), lines
     fields = [m.groups()[0:1] + m.groups()[1:2] + m.groups()[2:] for m in parsed if m]
