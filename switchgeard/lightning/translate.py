@@ -118,7 +118,7 @@ def _untrusted_server(context: Context, exc: ssl.SSLCertVerificationError) -> Ba
 def _tls_failure(context: Context, exc: ssl.SSLError) -> BackendError:
     reason = exc.reason or str(exc)
     if context.mutual_tls and "ALERT" in reason.upper():
-        message = f"node refused client certificate {context.credential} during TLS ({reason})"
+        message = f"node refused our {context.credential} during TLS ({reason})"
         return BackendAuthError(message, **_ids(context))
     return BackendUnavailable(f"TLS with {context.target} failed: {reason}", **_ids(context))
 
@@ -129,7 +129,7 @@ def _connection_lost(context: Context, exc: StreamTerminatedError) -> BackendErr
         # lost connection, not as an SSL error; name the likely cause.
         message = (
             f"connection to {context.target} lost ({exc}); if this persists the node is "
-            f"refusing client certificate {context.credential} (check it is signed by the "
+            f"refusing our {context.credential} (check it is signed by the "
             f"node's CA)"
         )
     else:
