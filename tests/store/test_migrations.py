@@ -1,0 +1,88 @@
+"""Schema migrations: upgrade with data intact, refusal of newer schemas, packaging."""
+
+from __future__ import annotations
+
+import uuid
+from functools import partial
+
+import pytest
+
+from store import samples
+from switchgeard.config.model import StoreConfig
+from switchgeard.errors import SchemaTooNew
+from switchgeard.store import open_database, open_store
+from switchgeard.store.engine import Tx
+from switchgeard.store.migrate import known_migrations, latest_version, migrate
+from switchgeard.store.records import Page
+
+META_ID = uuid.UUID("88deff7e-6a0c-4a0e-9d3b-8d7c3f6e5a21")
+OFFER_ID = uuid.UUID("6a38ebdd-3f3a-4ad4-8b44-d6aa2f4dc6b1")
+IMPLEMENTATION = (
+    '{"ampInvoice":false,"auth":{"macaroonPath":"/m","tlsCertPath":null,"type":"path"},'
+    '"domain":null,"type":"lndGrpc","url":"https://127.0.0.1:10009"}'
+)
+
+
+def _fill_version_1(tx: Tx) -> None:
+    """Rows as a switchgeard that knew only migration 1 would have written them."""
+    at = tx.dialect.to_db_time(samples.START)
+    tx.execute(
+        "INSERT INTO backend (public_key, name, partitions, weight, enabled, implementation,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (samples.node_key(1), "old", '["default"]', 3, True, IMPLEMENTATION, at, at),
+    )
+    tx.execute("UPDATE backend_set_version SET value = 7 WHERE id = 1")
+    tx.execute(
+        "INSERT INTO offer_metadata (partition, id, text, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        ("default", str(META_ID), "old text", at, at),
+    )
+    tx.execute(
+        "INSERT INTO offer (partition, id, min_sendable, max_sendable, metadata_id, not_before,"
+        " expires, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ("default", str(OFFER_ID), 1000, 2000, str(META_ID), at, None, at, at),
+    )
+
+
+def test_packaged_migrations_are_numbered_and_split() -> None:
+    migrations = known_migrations()
+    assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
+    assert latest_version() >= 2
+    assert all(m.sql.strip() for m in migrations)
+
+
+async def test_database_at_migration_1_upgrades_with_data_intact(
+    store_config: StoreConfig,
+) -> None:
+    async with open_database(store_config) as database:
+        assert await database.run(partial(migrate, now=samples.START, target=1)) == [1]
+        await database.run(_fill_version_1)
+    async with open_store(store_config, clock=samples.FakeClock()) as store:
+        backend = await store.get_backend(samples.node_key(1))
+        assert (backend.name, backend.weight, backend.created_at) == ("old", 3, samples.START)
+        assert await store.backend_version() == 7
+        offer, meta = await store.get_offer_with_metadata("default", OFFER_ID)
+        assert (offer.comment_allowed, offer.max_sendable, meta.text) == (0, 2000, "old text")
+        await store.record_invoice(samples.invoice(1))
+        await store.create_address(samples.address())
+        assert len(await store.list_addresses(Page())) == 1
+    async with open_database(store_config) as database:
+        assert await database.run(partial(migrate, now=samples.START)) == []
+        rows = await database.run(lambda tx: tx.rows("SELECT version FROM schema_migrations"))
+        assert sorted(v for (v,) in rows) == list(range(1, latest_version() + 1))
+
+
+async def test_newer_schema_refuses_to_open(store_config: StoreConfig) -> None:
+    async with open_store(store_config) as store:
+        await store.create_backend(samples.backend(1))
+    future = latest_version() + 1
+    async with open_database(store_config) as database:
+        await database.run(
+            lambda tx: tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (future, "from_the_future", tx.dialect.to_db_time(samples.START)),
+            )
+        )
+    with pytest.raises(SchemaTooNew, match=f"version {future}.*upgrade switchgeard"):
+        async with open_store(store_config):
+            pass  # pragma: no cover - opening must fail
