@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from switchgeard.bolt12 import rules
+from switchgeard.bolt12 import keys, rules
 from switchgeard.bolt12.fields import InvalidField, InvoiceErrorFields, InvreqFields, OfferFields
 from switchgeard.bolt12.generate import is_our_path_id
 from switchgeard.bolt12.messages import Invoice, InvoiceError, InvoiceRequest, Offer
-from switchgeard.bolt12.onion import OnionMessagePayload
+from switchgeard.bolt12.onion import EncryptedData, OnionMessage, OnionMessagePayload
+from switchgeard.bolt12.peer import Init
 from switchgeard.bolt12.tlv import encode_stream, merge_records
-from switchgeard.errors import DecodeError
+from switchgeard.errors import ConfigError, DecodeError
 
 from . import flow
 
@@ -123,8 +125,16 @@ _DECODERS = [
     Invoice.from_bytes,
     InvoiceError.from_bytes,
     OnionMessagePayload.decode,
+    OnionMessage.from_payload,
+    EncryptedData.decode,
+    Init.from_payload,
 ]
-_SAMPLES = [OFFER.to_bytes(), REQUEST.to_bytes(), INVOICE.to_bytes()]
+_SAMPLES = [
+    OFFER.to_bytes(),
+    REQUEST.to_bytes(),
+    INVOICE.to_bytes(),
+    b"\x00\x00\x00\x05\x80\x00\x00\x00\x02\x01\x20" + bytes(32),
+]
 
 
 @settings(max_examples=300, deadline=None)
@@ -166,3 +176,19 @@ def test_message_round_trips(
     assert invoice.matches_request(request)
     error = InvoiceError.build(InvoiceErrorFields(error=description))
     assert InvoiceError.from_bytes(error.to_bytes()) == error
+
+
+def test_seed_file_rules(tmp_path: Path) -> None:
+    path = tmp_path / "seed"
+    path.write_text(flow.SEED.hex() + "\n")
+    path.chmod(0o600)
+    assert keys.load_seed(path) == flow.SEED
+    path.chmod(0o640)
+    with pytest.raises(ConfigError, match="group or others"):
+        keys.load_seed(path)
+    path.write_text("zz")
+    path.chmod(0o600)
+    with pytest.raises(ConfigError, match="64 hex"):
+        keys.load_seed(path)
+    with pytest.raises(ConfigError, match="cannot read"):
+        keys.load_seed(tmp_path / "missing")
