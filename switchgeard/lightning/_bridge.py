@@ -121,6 +121,8 @@ class GrpcLink(Generic[StubT]):
         await self.reset()
 
     async def _connected_stub(self) -> StubT:
+        if trio_asyncio.current_loop.get() is None:
+            raise RuntimeError("Lightning calls need `async with open_bridge():` around them")
         async with self._dialling:
             if self._stub is None:
                 self._channel = await trio_asyncio.aio_as_trio(_dial)(self.target)

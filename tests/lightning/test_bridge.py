@@ -1,0 +1,85 @@
+"""The trio-asyncio bridge: concurrency, stream cancellation, and use outside the bridge."""
+
+from __future__ import annotations
+
+from contextlib import aclosing
+from pathlib import Path
+
+import pytest
+import trio
+
+from switchgeard.config.model import LightningConfig, Seconds
+from switchgeard.lightning import LightningBackend, LndEndpoint, open_backend
+from switchgeard.lightning.lnd import LndBackend
+from switchgeard.testing.fake_cln import FakeCln
+from switchgeard.testing.fake_lnd import FakeLnd
+from switchgeard.testing.tls import make_lnd_tls
+from switchgeard.units import Msat, NodeKey
+
+CFG = LightningConfig(network="regtest", call_timeout=Seconds(2.0))
+
+
+async def test_many_concurrent_calls_share_one_channel(
+    lnd: FakeLnd, lnd_backend: LndBackend
+) -> None:
+    hashes: set[str] = set()
+
+    async def one(amount: int) -> None:
+        invoice = await lnd_backend.create_invoice(
+            Msat(amount), "x", description_hash_only=True, expiry=60
+        )
+        hashes.add(invoice.payment_hash)
+
+    with trio.fail_after(20):
+        async with trio.open_nursery() as nursery:
+            for amount in range(1_000, 1_150):
+                nursery.start_soon(one, amount)
+    assert len(hashes) == 150 == lnd.core.calls["AddInvoice"]
+    assert lnd_backend.rpc.dials == 1
+
+
+@pytest.mark.parametrize("kind", ["lnd", "cln"])
+async def test_cancelling_a_watch_cancels_the_server_side_stream(
+    kind: str,
+    lnd: FakeLnd,
+    cln: FakeCln,
+    lnd_backend: LightningBackend,
+    cln_backend: LightningBackend,
+) -> None:
+    fake, backend = (lnd, lnd_backend) if kind == "lnd" else (cln, cln_backend)
+    method = "SubscribeInvoices" if kind == "lnd" else "WaitAnyInvoice"
+
+    async def watch() -> None:
+        async with aclosing(backend.watch_settlements()) as settlements:
+            async for _ in settlements:
+                raise AssertionError("nothing was settled")
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watch)
+            while fake.core.calls[method] == 0:
+                await trio.sleep(0.01)
+            nursery.cancel_scope.cancel()
+        while fake.core.cancelled == 0:
+            await trio.sleep(0.01)
+    assert fake.core.cancelled == 1
+
+
+async def test_calls_outside_the_bridge_fail_clearly(tmp_path: Path) -> None:
+    tls = make_lnd_tls(tmp_path)
+    macaroon = tmp_path / "admin.macaroon"
+    macaroon.write_bytes(b"m")
+    endpoint = LndEndpoint(
+        url="127.0.0.1:1", tls_cert_path=str(tls.cert), macaroon_path=str(macaroon)
+    )
+    backend = LndBackend(endpoint, key=NodeKey("02" + "00" * 32), name="x", cfg=CFG)
+    with pytest.raises(RuntimeError, match="open_bridge"):
+        await backend.status()
+    await backend.aclose()
+
+
+async def test_open_backend_closes_channels(lnd: FakeLnd) -> None:
+    async with open_backend(lnd.endpoint(), key=NodeKey(lnd.pubkey), name="x", cfg=CFG) as b:
+        with trio.fail_after(5):
+            await b.status()
+    assert lnd.core.calls["GetInfo"] == 1
