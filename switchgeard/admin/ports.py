@@ -42,27 +42,48 @@ class AdminStore(Protocol):
     async def delete_offer(self, partition: str, id: uuid.UUID) -> None: ...
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HealthView:
-    """One backend's live state as the balancer sees it (adapted by the daemon)."""
+class BackendHealth(Protocol):
+    """One backend's live state as the balancer reports it (``BackendStatus``)."""
 
-    key: NodeKey
-    health: str
-    """``healthy``, ``unhealthy`` or ``unknown``."""
-    since: datetime | None = None
-    last_check: datetime | None = None
-    latency_s: float | None = None
-    last_error: str | None = None
-    inbound_capacity_msat: int | None = None
-    invoices_created: int = 0
-    invoices_failed: int = 0
-    invoices_settled: int = 0
+    @property
+    def key(self) -> NodeKey: ...
+    @property
+    def health(self) -> str:
+        """``healthy``, ``unhealthy`` or ``unknown``."""
+        ...
+
+    @property
+    def health_since(self) -> datetime | None: ...
+    @property
+    def last_check(self) -> datetime | None: ...
+    @property
+    def latency(self) -> float | None:
+        """Seconds the last probe took."""
+        ...
+
+    @property
+    def last_error(self) -> str | None: ...
+    @property
+    def inbound_capacity(self) -> int | None:
+        """Millisatoshis."""
+        ...
+
+    @property
+    def invoices_issued(self) -> int: ...
+    @property
+    def invoices_failed(self) -> int: ...
+    @property
+    def invoices_settled(self) -> int: ...
+    @property
+    def selectable_in(self) -> frozenset[str]:
+        """The partitions the balancer would pick this backend for right now."""
+        ...
 
 
 class HealthSource(Protocol):
-    """Live backend state: the balancer, adapted by the daemon."""
+    """Live backend state: the balancer."""
 
-    def health(self) -> Sequence[HealthView]: ...
+    def statistics(self) -> Sequence[BackendHealth]: ...
     def selectable(self, partition: str) -> bool: ...
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from quart import Response
 from quart_trio import QuartTrio
 
+from switchgeard import __version__
 from switchgeard.admin import protocol
-from switchgeard.admin.ports import AdminDeps, HealthView, ReloadView
+from switchgeard.admin.ports import AdminDeps, BackendHealth, DaemonInfo, ReloadView
 from switchgeard.admin.wire import ApiError, bool_query, json_response
+from switchgeard.config.model import Config
 from switchgeard.store.records import Backend, ClnGrpc
 
 
@@ -25,32 +28,45 @@ def reload_json(view: ReloadView | None) -> dict[str, object] | None:
     return {"at": _time(view.at), "ok": view.ok, "error": view.error, "changed": list(view.changed)}
 
 
-def backend_status_json(backend: Backend, view: HealthView | None) -> dict[str, object]:
+def backend_status_json(backend: Backend, view: BackendHealth | None) -> dict[str, object]:
     """One row of ``GET /status``: the stored backend joined with its live state."""
+    partitions = sorted(backend.partitions)
+    if view is None:
+        return _row(backend, partitions) | {"selectable": {p: False for p in partitions}}
+    latency = None if view.latency is None else round(view.latency * 1000, 3)
+    return _row(backend, partitions) | {
+        "health": view.health,
+        "healthSince": _time(view.health_since),
+        "lastCheck": _time(view.last_check),
+        "latencyMs": latency,
+        "lastError": view.last_error,
+        "inboundCapacityMsat": view.inbound_capacity,
+        "invoices": {
+            "created": view.invoices_issued,
+            "failed": view.invoices_failed,
+            "settled": view.invoices_settled,
+        },
+        "selectable": {p: p in view.selectable_in for p in partitions},
+    }
+
+
+def _row(backend: Backend, partitions: list[str]) -> dict[str, object]:
     impl = backend.implementation
-    health = view.health if view is not None else "unknown"
-    usable = backend.enabled and health == "healthy"
-    latency = None if view is None or view.latency_s is None else round(view.latency_s * 1000, 3)
     return {
         "publicKey": backend.public_key,
         "name": backend.name,
         "kind": "cln" if isinstance(impl, ClnGrpc) else "lnd",
         "url": impl.url,
-        "partitions": sorted(backend.partitions),
+        "partitions": partitions,
         "weight": backend.weight,
         "enabled": backend.enabled,
-        "health": health,
-        "healthSince": _time(view.since) if view else None,
-        "lastCheck": _time(view.last_check) if view else None,
-        "latencyMs": latency,
-        "lastError": view.last_error if view else None,
-        "inboundCapacityMsat": view.inbound_capacity_msat if view else None,
-        "invoices": {
-            "created": view.invoices_created if view else 0,
-            "failed": view.invoices_failed if view else 0,
-            "settled": view.invoices_settled if view else 0,
-        },
-        "selectable": {p: usable for p in sorted(backend.partitions)},
+        "health": "unknown",
+        "healthSince": None,
+        "lastCheck": None,
+        "latencyMs": None,
+        "lastError": None,
+        "inboundCapacityMsat": None,
+        "invoices": {"created": 0, "failed": 0, "settled": 0},
     }
 
 
@@ -60,7 +76,7 @@ def add_status_routes(app: QuartTrio, deps: AdminDeps) -> None:
 
     async def status() -> Response:
         backends = await deps.store.list_backends()
-        views = {v.key: v for v in deps.health.health()} if deps.health else {}
+        views = {v.key: v for v in deps.health.statistics()} if deps.health else {}
         partitions = set(info.partitions).union(*(b.partitions for b in backends))
         health = deps.health
         now = datetime.now(UTC)
@@ -97,3 +113,22 @@ def add_status_routes(app: QuartTrio, deps: AdminDeps) -> None:
     app.add_url_rule(protocol.STATUS, "status", status, methods=["GET"])
     app.add_url_rule(protocol.RELOAD, "reload", reload, methods=["POST"])
     app.add_url_rule(protocol.HEALTH, "health", health, methods=["GET"])
+
+
+def daemon_info(config: Config, *, config_file: Path | None, started_at: datetime) -> DaemonInfo:
+    """The static ``/status`` facts for a daemon running ``config``.
+
+    The public URL is ``https://`` + the first of ``lnurl.allowed_hosts`` (the host wallets
+    are sent to), or unknown when any host is accepted.
+    """
+    hosts = config.lnurl.allowed_hosts
+    return DaemonInfo(
+        version=__version__,
+        started_at=started_at,
+        config_file=None if config_file is None else str(config_file),
+        store_kind="sqlite" if config.store.url.startswith("sqlite") else "postgresql",
+        public_url=f"https://{hosts[0]}" if hosts else None,
+        partitions=tuple(config.lnurl.partitions),
+        page_default=config.store.page_default,
+        page_max=config.store.page_max,
+    )

@@ -6,6 +6,7 @@ import http.client
 import json
 import socket
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from switchgeard.admin import protocol
@@ -39,7 +40,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
 
-    def json(self) -> object:
+    def json(self) -> Any:
         return json.loads(self.body) if self.body else None
 
 

@@ -34,6 +34,13 @@ class Output:
     def line(self, text: str = "") -> None:
         print(text, file=self.stream)
 
+    def clear(self) -> None:
+        """Start a fresh screen (``status --watch``); a separator line off a terminal."""
+        if self._console is not None:
+            self._console.clear()
+        else:
+            self.line("")
+
     def raw(self, text: str) -> None:
         """Print ``text`` unchanged (``--json``); a trailing newline is added if missing."""
         self.stream.write(text if text.endswith("\n") else text + "\n")

@@ -10,12 +10,17 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 import trio
 from quart_trio import QuartTrio
 
+from switchgeard.admin.app import create_admin_app
+from switchgeard.admin.ports import AdminDeps
+from switchgeard.admin.reload import WatcherReloader
+from switchgeard.admin.status import daemon_info
 from switchgeard.balancer import BackendPool, Balancer, run_balancer
 from switchgeard.config import Config
 from switchgeard.config.watch import ConfigWatcher, run_config_watcher
@@ -27,7 +32,6 @@ from switchgeard.daemon.lifecycle import (
     run_watchdog,
 )
 from switchgeard.daemon.logs import run_log_level_follower
-from switchgeard.daemon.placeholder import create_placeholder_admin_app
 from switchgeard.daemon.wiring import connect_factory, create_public_app
 from switchgeard.lightning import open_bridge
 from switchgeard.store import open_store
@@ -67,9 +71,14 @@ async def run_daemon(
         updates = watcher.section("balancer").eventual_values()
         await nursery.start(partial(run_balancer, balancer, updates=updates))
         public_app = create_public_app(store, balancer, config.lnurl)
+        info = daemon_info(config, config_file=watcher.path, started_at=datetime.now(UTC))
+        reloader = WatcherReloader(watcher, nursery.start_soon)
+        admin_app = create_admin_app(
+            AdminDeps(store=store, info=info, health=balancer, reloader=reloader)
+        )
         with shutdown.drain_scope:
             async with trio.open_nursery() as servers:
-                addresses = await _start_listeners(servers, config, shutdown, public_app)
+                addresses = await _start_listeners(servers, config, shutdown, public_app, admin_app)
                 notifier.ready(f"serving on {', '.join(addresses.lnurl)}; admin {addresses.admin}")
                 await nursery.start(run_watchdog, notifier)
                 task_status.started(addresses)
@@ -77,7 +86,11 @@ async def run_daemon(
 
 
 async def _start_listeners(
-    servers: trio.Nursery, config: Config, shutdown: Shutdown, public_app: QuartTrio
+    servers: trio.Nursery,
+    config: Config,
+    shutdown: Shutdown,
+    public_app: QuartTrio,
+    admin_app: QuartTrio,
 ) -> DaemonAddresses:
     # The drain is bounded by shutdown.drain_scope, with the grace in force at the signal.
     grace = math.inf
@@ -95,8 +108,6 @@ async def _start_listeners(
             graceful_timeout=grace,
         )
     )
-    # admin app: replace with create_admin_app(...).
-    admin_app = create_placeholder_admin_app()
     admin = await servers.start(
         partial(
             serve_asgi,

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from switchgeard.admin.ports import HealthView, ReloadView
+from switchgeard.admin.ports import ReloadView
+from switchgeard.units import NodeKey
 
 AT = datetime(2026, 1, 2, 4, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthView:
+    """What the balancer's ``BackendStatus`` carries for ``/status``."""
+
+    key: NodeKey
+    health: str
+    health_since: datetime | None = None
+    last_check: datetime | None = None
+    latency: float | None = None
+    last_error: str | None = None
+    inbound_capacity: int | None = None
+    invoices_issued: int = 0
+    invoices_failed: int = 0
+    invoices_settled: int = 0
+    selectable_in: frozenset[str] = frozenset()
 
 
 class FakeHealth:
@@ -15,7 +34,7 @@ class FakeHealth:
         self.views: list[HealthView] = []
         self.ok_partitions = {"default"}
 
-    def health(self) -> Sequence[HealthView]:
+    def statistics(self) -> Sequence[HealthView]:
         return self.views
 
     def selectable(self, partition: str) -> bool:

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from admin.bodies import lnd_backend, node_key
-from admin.fakes import AT, FakeHealth, FakeReloader
+from admin.fakes import AT, FakeHealth, FakeReloader, HealthView
 from admin.test_discovery import error_of
 from switchgeard.admin.app import create_admin_app, openapi_document
-from switchgeard.admin.ports import AdminDeps, HealthView
+from switchgeard.admin.ports import AdminDeps
 from switchgeard.units import NodeKey
 
 
@@ -42,13 +42,14 @@ async def test_status_joins_store_and_health(client: httpx.AsyncClient, health: 
         HealthView(
             key=NodeKey(node_key(1)),
             health="healthy",
-            since=AT,
+            health_since=AT,
             last_check=AT,
-            latency_s=0.0123,
-            inbound_capacity_msat=5_000_000,
-            invoices_created=4,
+            latency=0.0123,
+            inbound_capacity=5_000_000,
+            invoices_issued=4,
             invoices_failed=1,
             invoices_settled=2,
+            selectable_in=frozenset({"default"}),
         )
     ]
     status = (await client.get("/status")).json()
@@ -74,7 +75,7 @@ async def test_status_joins_store_and_health(client: httpx.AsyncClient, health: 
         "lastError": None,
         "inboundCapacityMsat": 5_000_000,
         "invoices": {"created": 4, "failed": 1, "settled": 2},
-        "selectable": {"default": True, "eu": True},
+        "selectable": {"default": True, "eu": False},
     }
     assert (second["health"], second["selectable"]) == ("unknown", {"default": False})
 

@@ -1,0 +1,95 @@
+"""What every ctl command gets: the client, the output and the global options."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from switchgeard.ctl.client import AdminClient, CtlError, Reply
+from switchgeard.ctl.render import Output
+
+SubParsers = argparse._SubParsersAction[Any]
+"""What ``add_subparsers`` returns; commands register their parsers on it."""
+
+
+class UsageError(Exception):
+    """The command line is wrong (exit status 2)."""
+
+
+@dataclass
+class Context:
+    """Shared state of one ctl run."""
+
+    socket: str
+    out: Output
+    json: bool = False
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    _client: AdminClient | None = None
+
+    @property
+    def client(self) -> AdminClient:
+        if self._client is None:
+            self._client = AdminClient(self.socket)
+        return self._client
+
+    def call(
+        self,
+        method: str,
+        target: str,
+        what: str,
+        *,
+        body: object = None,
+        query: dict[str, object] | None = None,
+    ) -> Reply:
+        return self.client.call(method, target, what, body=body, query=query)
+
+    def get_json(self, target: str, what: str, query: dict[str, object] | None = None) -> Any:
+        """GET ``target``; with ``--json`` the body is printed as is and ``None`` returned."""
+        reply = self.call("GET", target, what, query=query)
+        if self.json:
+            self.out.raw(reply.body.decode())
+            return None
+        return reply.json()
+
+    def done(self, reply: Reply, message: str) -> int:
+        """Report a successful mutation: the API's JSON with ``--json``, else ``message``."""
+        if self.json:
+            self.out.raw(reply.body.decode() if reply.body else "{}")
+        else:
+            self.out.line(message)
+        return 0
+
+
+def read_json_file(path: str, stdin: TextIO) -> dict[str, Any]:
+    """A JSON object from ``path`` (``-`` reads stdin); ``CtlError`` names the file and why."""
+    name = "stdin" if path == "-" else path
+    try:
+        text = stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CtlError(f"cannot read {name}: {exc.strerror or exc}") from exc
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise CtlError(f"{name} is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise CtlError(f"{name} must hold a JSON object")
+    return value
+
+
+def non_negative(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a non-negative integer: {text!r}")
+    return int(text)
+
+
+def yes_no(value: object) -> str:
+    return "yes" if value else "no"
+
+
+def dash(value: object) -> str:
+    return "-" if value is None or value == "" else str(value)

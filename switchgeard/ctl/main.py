@@ -1,0 +1,94 @@
+"""``switchgear-ctl [--socket PATH] [--json] NOUN VERB ...``: the entry point.
+
+Exit status: 0 success, 1 the operation failed (one line on stderr naming what and why),
+2 the command line is wrong. The socket is ``--socket``, else ``$SWITCHGEAR_SOCKET``, else
+the packaged default ``/run/switchgeard/admin.sock``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from switchgeard import __version__
+from switchgeard.admin import protocol
+from switchgeard.ctl.backends import add_backend_commands
+from switchgeard.ctl.client import CtlError
+from switchgeard.ctl.configfile import add_config_commands
+from switchgeard.ctl.context import Context, UsageError
+from switchgeard.ctl.daemon import add_daemon_commands
+from switchgeard.ctl.offers import add_metadata_commands, add_offer_commands
+from switchgeard.ctl.render import Output
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+EPILOG = f"""\
+socket: --socket, else ${protocol.SOCKET_ENV}, else {protocol.DEFAULT_SOCKET}.
+exit status: 0 ok, 1 the operation failed, 2 usage error."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main`` returns the status."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="switchgear-ctl",
+        description="Administer a running switchgeard over its admin socket.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--socket", metavar="PATH", help="admin socket path")
+    parser.add_argument("--json", action="store_true", help="print the API's JSON as is")
+    parser.add_argument("--version", action="version", version=f"switchgear-ctl {__version__}")
+    nouns = parser.add_subparsers(dest="noun", required=True, metavar="NOUN")
+    add_backend_commands(nouns)
+    add_offer_commands(nouns)
+    add_metadata_commands(nouns)
+    add_daemon_commands(nouns)
+    add_config_commands(nouns)
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+    console: Console | None = None,
+) -> int:
+    """Run one command and return the exit status (tests pass streams and a console)."""
+    err = stderr if stderr is not None else sys.stderr
+    env = os.environ if environ is None else environ
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(str(exc), file=err)
+        return 2
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
+    socket = args.socket or env.get(protocol.SOCKET_ENV) or protocol.DEFAULT_SOCKET
+    out = Output(stdout, console=console)
+    ctx = Context(socket=socket, out=out, json=args.json, stdin=stdin or sys.stdin)
+    try:
+        status: int = args.run(args, ctx)
+    except UsageError as exc:
+        print(f"switchgear-ctl: {exc}", file=err)
+        return 2
+    except CtlError as exc:
+        print(f"switchgear-ctl: {exc}", file=err)
+        return 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
