@@ -32,6 +32,7 @@ LONG_POLL = 300.0
 """WaitAnyInvoice is re-issued this often, so a silently dead connection is noticed."""
 _PAID = cln.ListinvoicesInvoicesListinvoicesInvoicesStatus.PAID
 _WAIT_PAID = cln.WaitanyinvoiceResponseWaitanyinvoiceStatus.PAID
+_NETWORKS = {"testnet4": "testnet"}
 
 
 class ClnBackend:
@@ -104,7 +105,8 @@ class ClnBackend:
         channels = await self.rpc(
             lambda stub: stub.list_peer_channels(cln.ListpeerchannelsRequest())
         )
-        self._check_identity(info.id.hex(), info.network)
+        network = _NETWORKS.get(info.network, info.network)
+        self._check_identity(info.id.hex(), network)
         inbound = sum(
             channel.receivable_msat.msat
             for channel in channels.channels
@@ -114,7 +116,7 @@ class ClnBackend:
         return NodeStatus(
             pubkey=self._key,
             alias=info.alias,
-            network=info.network,
+            network=network,
             block_height=info.blockheight,
             inbound_capacity=Msat(inbound),
             active_channels=info.num_active_channels,

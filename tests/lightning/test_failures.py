@@ -176,3 +176,37 @@ async def test_restarted_node_is_used_again(
         status = await backend.status()
     assert status.pubkey == fake.pubkey
     assert backend.rpc.dials >= 2
+
+
+@pytest.mark.parametrize("kind", ["lnd", "cln"])
+async def test_node_answering_with_another_identity_is_faulty(
+    kind: str, lnd: FakeLnd, cln: FakeCln
+) -> None:
+    fake = lnd if kind == "lnd" else cln
+    other = NodeKey("02" + "ab" * 32)
+    config = LightningConfig(network="regtest", call_timeout=Seconds(2.0))
+    async with open_backend(fake.endpoint(), key=other, name="impostor", cfg=config) as backend:
+        with trio.fail_after(5):
+            with pytest.raises(BackendProtocolError, match="not the configured key"):
+                await backend.status()
+            with pytest.raises(BackendProtocolError, match="payee"):
+                await backend.create_invoice(
+                    Msat(1_000), "x", description_hash_only=True, expiry=60
+                )
+
+
+async def test_lnd_trusted_roots_file_instead_of_tls_cert(lnd: FakeLnd) -> None:
+    config = LightningConfig(
+        network="regtest", call_timeout=Seconds(2.0), trusted_roots_file=lnd.tls_cert_path
+    )
+    endpoint = lnd.endpoint(tls_cert_path=None)
+    async with open_backend(endpoint, key=NodeKey(lnd.pubkey), name="n", cfg=config) as backend:
+        with trio.fail_after(5):
+            assert (await backend.status()).pubkey == lnd.pubkey
+
+
+async def test_garbage_certificate_file_is_named(lnd: FakeLnd, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate")
+    text = await _status_error(lnd.endpoint(tls_cert_path=str(garbage)), lnd.pubkey)
+    assert text.startswith("BackendAuthError") and str(garbage) in text
