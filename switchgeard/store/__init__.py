@@ -20,7 +20,7 @@ from switchgeard.store.sql_store import Clock, SqlStore, utc_now
 
 Store = SqlStore
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "open_database", "open_store"]
 
 
 @asynccontextmanager

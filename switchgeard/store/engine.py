@@ -22,8 +22,6 @@ T = TypeVar("T")
 Row = tuple[Any, ...]
 Violation = Literal["unique", "foreign_key", "check"]
 
-_SQLITE_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
-
 
 class ConstraintViolation(Conflict):
     """A statement broke a table constraint. ``kind`` says which sort."""
@@ -52,13 +50,15 @@ class Dialect:
 
     def to_db_time(self, value: datetime) -> object:
         utc = value.astimezone(UTC)
-        return utc.strftime(_SQLITE_TIME) if self.name == "sqlite" else utc
+        if self.name == "postgresql":
+            return utc
+        return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
     def from_db_time(self, value: object) -> datetime:
         if isinstance(value, datetime):
             return value.astimezone(UTC)
-        if isinstance(value, str):
-            return datetime.strptime(value, _SQLITE_TIME).replace(tzinfo=UTC)
+        if isinstance(value, str) and value.endswith("Z"):
+            return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
         raise StoreUnavailable(f"unexpected timestamp value in the database: {value!r}")
 
     def optional_time(self, value: object) -> datetime | None:
