@@ -23,9 +23,11 @@ open, through ``switchgeard.config.read_secret_file``; secrets are never written
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NewType
+from urllib.parse import urlsplit
 
 from switchgeard.config.checks import (
     FieldProblem,
@@ -253,6 +255,102 @@ class RateLimitConfig:
     overrides: tuple[RateLimitOverrideConfig, ...] = ()
 
 
+def _check_ldap_uri(value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
+        raise ValueError(f"{value!r}: expected ldap://host[:port] or ldaps://host[:port]")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ValueError(f"{value!r}: only scheme, host and port are allowed")
+
+
+def _check_ldap_filter(value: str) -> None:
+    if not (value.startswith("(") and value.endswith(")")) or value.count("(") != value.count(")"):
+        raise ValueError(f"{value!r}: expected an LDAP filter such as (objectClass=inetOrgPerson)")
+
+
+def _check_attribute(value: str) -> None:
+    if value and not _LDAP_ATTRIBUTE.fullmatch(value):
+        raise ValueError(f"{value!r} is not an LDAP attribute name")
+
+
+_LDAP_ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
+_DOMAIN = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LdapAttributesConfig:
+    """``[ldap.attributes]``: how an LDAP entry becomes a Lightning Address."""
+
+    username: str = "uid"
+    """An attribute whose value is the user name, or "mail-localpart" (the part of ``mail``
+    before "@", only when its domain is ``[ldap] domain``)."""
+    text: tuple[str, ...] = field(
+        default=("displayName", "cn"), metadata={"check": _check_attribute}
+    )
+    """The first of these attributes with a value is the wallet's ``text/plain``."""
+    long_text: str = field(default="", metadata={"check": _check_attribute})
+    """An attribute for ``text/long-desc`` (LUD-20); "" for none."""
+    mail: str = field(default="mail", metadata={"check": _check_attribute})
+    is_email: str = field(
+        default="mail-matches", metadata={"choices": ("never", "always", "mail-matches")}
+    )
+    """When the address is a real mailbox (``text/email``): "mail-matches" when the entry's
+    ``mail`` equals the generated address."""
+
+    def validate(self) -> None:
+        """The user name comes from an attribute or from the mail local part."""
+        if self.username != "mail-localpart" and not _LDAP_ATTRIBUTE.fullmatch(self.username):
+            raise FieldProblem("username", "expected an attribute name or 'mail-localpart'")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LdapConfig:
+    """``[ldap]``: Lightning Addresses mirrored from a directory (absent: no LDAP)."""
+
+    uri: str = field(metadata={"check": _check_ldap_uri})
+    start_tls: bool = False
+    tls_ca_file: Path | None = None
+    bind_dn: str = ""
+    """Empty binds anonymously."""
+    bind_password_file: Path | None = None
+    base_dn: str
+    scope: str = field(default="sub", metadata={"choices": ("sub", "one")})
+    filter: str = field(
+        default="(&(objectClass=inetOrgPerson)(uid=*))", metadata={"check": _check_ldap_filter}
+    )
+    attributes: LdapAttributesConfig = LdapAttributesConfig()
+    domain: str
+    partition: str = "default"
+    min_sendable: int = field(default=1_000, metadata={"min": 1})
+    max_sendable: int = field(default=100_000_000_000, metadata={"min": 1})
+    comment_allowed: int = field(default=0, metadata={"min": 0, "max": 2000})
+    precedence: str = field(default="local", metadata={"choices": ("local", "ldap")})
+    """Who keeps a user name claimed by both a local address and an LDAP entry."""
+    sync: str = field(default="auto", metadata={"choices": ("auto", "syncrepl", "poll")})
+    poll_interval: Seconds = field(default=Seconds(300.0), metadata=_min(1))
+    full_resync_interval: Seconds = field(default=Seconds(86_400.0), metadata=_min(60))
+    page_size: int = field(default=500, metadata={"min": 1, "max": 100_000})
+    network_timeout: Seconds = field(default=Seconds(5.0), metadata=_min(0.1))
+    timeout: Seconds = field(default=Seconds(30.0), metadata=_min(0.1))
+    retry_initial: Seconds = field(default=Seconds(1.0), metadata=_min(0.01))
+    retry_max: Seconds = field(default=Seconds(60.0), metadata=_min(0.01))
+
+    def validate(self) -> None:
+        """Amounts in order; StartTLS only on ldap://; a password file goes with a bind DN."""
+        if self.min_sendable > self.max_sendable:
+            raise FieldProblem("min_sendable", "must not exceed max_sendable")
+        if self.start_tls and self.uri.startswith("ldaps:"):
+            raise FieldProblem("start_tls", "ldaps:// is TLS already; use ldap:// with StartTLS")
+        if (self.bind_password_file is None) != (not self.bind_dn):
+            raise FieldProblem("bind_password_file", "bind_dn and bind_password_file go together")
+        if not self.base_dn.strip():
+            raise FieldProblem("base_dn", "must not be empty")
+        if self.retry_initial > self.retry_max:
+            raise FieldProblem("retry_initial", "must not exceed retry_max")
+        if not _DOMAIN.fullmatch(self.domain):
+            raise FieldProblem("domain", f"{self.domain!r} is not a lower-case host name[:port]")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     """The whole configuration, parsed once. ``path`` is the file it came from."""
@@ -268,3 +366,5 @@ class Config:
     logging: LoggingConfig = LoggingConfig()
     telemetry: TelemetryConfig = TelemetryConfig()
     ratelimit: RateLimitConfig = RateLimitConfig()
+    ldap: LdapConfig | None = field(default=None, metadata=RESTART)
+    """Lightning Addresses from LDAP; absent: none."""
