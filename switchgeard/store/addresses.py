@@ -86,14 +86,24 @@ def set_address_enabled(
     return get_address(tx, domain, username)
 
 
-def upsert_ldap_address(tx: Tx, address: Address, now: datetime) -> tuple[Address, bool]:
-    """Write the LDAP address with this external id (renaming it if its name changed)."""
+def upsert_ldap_address(
+    tx: Tx, address: Address, now: datetime, replace_local: bool = False
+) -> tuple[Address, bool]:
+    """Write the LDAP address with this external id (renaming it if its name changed).
+
+    An update keeps the stored ``enabled`` flag (an admin's override). A local address
+    with the same name is a ``Conflict``, or is deleted first when ``replace_local``.
+    """
     owner = _owner(tx, address.domain, address.username)
-    if owner is not None and owner[1] != address.external_id:
+    if owner is not None and owner[0] == "local" and replace_local:
+        delete_address(tx, address.domain, address.username)
+    elif owner is not None and owner[1] != address.external_id:
         raise Conflict(f"address {address.username}@{address.domain} belongs to another entry")
-    found = tx.row("SELECT created_at FROM address WHERE external_id = ?", (address.external_id,))
+    sql = "SELECT created_at, enabled FROM address WHERE external_id = ?"
+    found = tx.row(sql, (address.external_id,))
     if found is None:
         return create_address(tx, address, now), True
+    address = dataclasses.replace(address, enabled=bool(found[1]))
     _update(tx, address, "external_id = ?", (address.external_id,), now)
     created = tx.dialect.from_db_time(found[0])
     return dataclasses.replace(address, created_at=created, updated_at=now), False
@@ -104,8 +114,11 @@ def delete_ldap_address(tx: Tx, external_id: str) -> bool:
     return tx.execute(sql, (external_id,)) > 0
 
 
-def replace_ldap_addresses(tx: Tx, addresses: Sequence[Address], now: datetime) -> LdapSyncResult:
-    """Make the LDAP addresses exactly ``addresses``; entries whose name is taken are skipped."""
+def replace_ldap_addresses(
+    tx: Tx, addresses: Sequence[Address], now: datetime, replace_local: bool = False
+) -> LdapSyncResult:
+    """Make the LDAP addresses exactly ``addresses``; entries whose name is taken are skipped
+    (a local address's name is taken over instead when ``replace_local``)."""
     wanted = {a.external_id for a in addresses}
     stale = [
         external_id
@@ -118,10 +131,11 @@ def replace_ldap_addresses(tx: Tx, addresses: Sequence[Address], now: datetime) 
     skipped: list[str] = []
     for address in addresses:
         owner = _owner(tx, address.domain, address.username)
-        if owner is not None and owner[1] != address.external_id:
+        taken = owner is not None and owner[1] != address.external_id
+        if taken and not (replace_local and owner is not None and owner[0] == "local"):
             skipped.append(str(address.external_id))
             continue
-        _, created = upsert_ldap_address(tx, address, now)
+        _, created = upsert_ldap_address(tx, address, now, replace_local)
         inserted, updated = inserted + created, updated + (not created)
     return LdapSyncResult(
         inserted=inserted, updated=updated, deleted=len(stale), skipped=tuple(skipped)

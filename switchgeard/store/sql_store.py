@@ -199,22 +199,44 @@ class SqlStore:
         )
         return await self._db.run(work)
 
-    async def upsert_ldap_address(self, address: Address) -> tuple[Address, bool]:
-        """Write one LDAP entry's address, keyed by ``external_id``; True when created."""
+    async def upsert_ldap_address(
+        self, address: Address, *, replace_local: bool = False
+    ) -> tuple[Address, bool]:
+        """Write one LDAP entry's address, keyed by ``external_id``; True when created.
+
+        An update keeps the stored ``enabled`` (an admin's override). ``Conflict`` when the
+        name belongs to another address, unless it is a local one and ``replace_local``.
+        """
         checked = _ldap(address)
-        work = partial(addresses.upsert_ldap_address, address=checked, now=self._now())
+        work = partial(
+            addresses.upsert_ldap_address,
+            address=checked,
+            now=self._now(),
+            replace_local=replace_local,
+        )
         return await self._db.run(work)
 
     async def delete_ldap_address(self, external_id: str) -> bool:
         return await self._db.run(partial(addresses.delete_ldap_address, external_id=external_id))
 
-    async def replace_ldap_addresses(self, entries: Sequence[Address]) -> LdapSyncResult:
-        """Make the set of LDAP addresses exactly ``entries`` (a full sync), atomically."""
+    async def replace_ldap_addresses(
+        self, entries: Sequence[Address], *, replace_local: bool = False
+    ) -> LdapSyncResult:
+        """Make the set of LDAP addresses exactly ``entries`` (a full sync), atomically.
+
+        Updates keep each stored ``enabled``; with ``replace_local`` an entry takes over
+        the name of a local address instead of being skipped.
+        """
         checked = [_ldap(address) for address in entries]
         ids = [address.external_id for address in checked]
         if len(set(ids)) != len(ids):
             raise InvalidInput("externalId", "the same external id appears more than once")
-        work = partial(addresses.replace_ldap_addresses, addresses=checked, now=self._now())
+        work = partial(
+            addresses.replace_ldap_addresses,
+            addresses=checked,
+            now=self._now(),
+            replace_local=replace_local,
+        )
         return await self._db.run(work)
 
     async def get_sync_state(self, name: str) -> str | None:

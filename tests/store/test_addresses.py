@@ -112,3 +112,37 @@ async def test_sync_state(store: Store) -> None:
     await store.set_sync_state("other", "")
     assert await store.get_sync_state("ldap.cookie") == "rid=001,csn=2"
     assert await store.get_sync_state("other") == ""
+
+
+async def test_ldap_updates_keep_an_admins_enabled_override(store: Store) -> None:
+    await store.upsert_ldap_address(samples.ldap_address("gus", "uuid-gus"))
+    await store.set_address_enabled("pay.example", "gus", False)
+    updated, created = await store.upsert_ldap_address(
+        samples.ldap_address("gus", "uuid-gus", text="new text")
+    )
+    assert not created and not updated.enabled and updated.text == "new text"
+    await store.replace_ldap_addresses([samples.ldap_address("gus", "uuid-gus", text="again")])
+    stored = await store.get_address("pay.example", "gus")
+    assert (stored.enabled, stored.text) == (False, "again")
+
+
+async def test_replace_local_lets_ldap_take_over_a_local_name(store: Store) -> None:
+    await store.create_address(samples.address("hal"))
+    await store.create_address(samples.address("ivy"))
+    with pytest.raises(Conflict):
+        await store.upsert_ldap_address(samples.ldap_address("hal", "uuid-hal"))
+    _, created = await store.upsert_ldap_address(
+        samples.ldap_address("hal", "uuid-hal"), replace_local=True
+    )
+    assert created and (await store.get_address("pay.example", "hal")).external_id == "uuid-hal"
+    result = await store.replace_ldap_addresses(
+        [samples.ldap_address("hal", "uuid-hal"), samples.ldap_address("ivy", "uuid-ivy")],
+        replace_local=True,
+    )
+    assert result.skipped == () and result.inserted == 1
+    assert (await store.get_address("pay.example", "ivy")).source == "ldap"
+    await store.upsert_ldap_address(samples.ldap_address("jo", "uuid-jo"))
+    with pytest.raises(Conflict):
+        await store.upsert_ldap_address(
+            samples.ldap_address("jo", "uuid-other"), replace_local=True
+        )
