@@ -52,6 +52,7 @@ class HealthTracker:
         self.inbound_capacity: Msat | None = None
         self._successes = 0
         self._failures = 0
+        self._invoice_failures = 0
         self._ejections = 0
         self._ejected_until = float("-inf")
 
@@ -77,16 +78,25 @@ class HealthTracker:
         return self._failure(error, clock, cfg)
 
     def invoice_succeeded(self, clock: Clock, cfg: HealthConfig) -> Transition | None:
-        self._ejections = 0
+        self._invoice_failures = self._ejections = 0
         return self._success(clock, cfg)
 
     def invoice_failed(self, error: str, clock: Clock, cfg: HealthConfig) -> Transition | None:
+        """Count a failed invoice, in the shared streak and in an invoice-only streak that
+        successful probes do not reset (only a good invoice does). Reaching
+        ``unhealthy_after`` in either makes the backend unhealthy and ejects it."""
+        self._invoice_failures += 1
         transition = self._failure(error, clock, cfg)
-        if self.state is HealthState.UNHEALTHY and not self.ejected(clock.mono):
+        if self._invoice_failures < cfg.unhealthy_after and transition is None:
+            return transition
+        self._invoice_failures = 0
+        if not self.ejected(clock.mono):
             self._ejections += 1
             hold = cfg.ejection * 2 ** min(self._ejections - 1, 16)
             self._ejected_until = clock.mono + min(hold, cfg.max_ejection)
-        return transition
+        if self.state is HealthState.UNHEALTHY:
+            return transition
+        return self._flip(HealthState.UNHEALTHY, error, clock)
 
     def _success(self, clock: Clock, cfg: HealthConfig) -> Transition | None:
         self._failures = 0

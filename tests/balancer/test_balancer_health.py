@@ -79,3 +79,15 @@ def test_invoice_success_resets_the_ejection_count() -> None:
     for _ in range(3):
         tracker.invoice_failed("timeout", at(20.0), CFG)
     assert not tracker.ejected(30.0)  # back to the base hold
+
+
+def test_good_probes_do_not_hide_failing_invoices() -> None:
+    tracker = HealthTracker(WALL)
+    ok(tracker), ok(tracker)
+    assert tracker.invoice_failed("wrong amount", at(0.0), CFG) is None
+    ok(tracker, 0.5)
+    assert tracker.invoice_failed("wrong amount", at(1.0), CFG) is None
+    ok(tracker, 1.5)
+    transition = tracker.invoice_failed("wrong amount", at(2.0), CFG)
+    assert transition == Transition(HealthState.HEALTHY, HealthState.UNHEALTHY, "wrong amount")
+    assert tracker.ejected(11.9) and tracker.last_error == "wrong amount"
