@@ -7,12 +7,12 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeAlias
 
 from switchgeard.ctl.client import AdminClient, CtlError, Reply
 from switchgeard.ctl.render import Output
 
-SubParsers = argparse._SubParsersAction[Any]
+SubParsers: TypeAlias = "argparse._SubParsersAction[Any]"
 """What ``add_subparsers`` returns; commands register their parsers on it."""
 
 

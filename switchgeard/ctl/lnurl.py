@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+import io
+from typing import IO
 
 _CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
@@ -43,8 +44,10 @@ def encode_lnurl(url: str) -> str:
     return (hrp + "1" + "".join(_CHARSET[d] for d in data + checksum)).upper()
 
 
-def print_qr(text: str, stream: TextIO) -> None:
+def print_qr(text: str, stream: IO[str]) -> None:
     """A QR code of ``text`` drawn with Unicode half blocks (two modules per character)."""
     import segno
 
-    segno.make(text, error="m", boost_error=False).terminal(out=stream, compact=True, border=2)
+    drawn = io.StringIO()
+    segno.make(text, error="m", boost_error=False).terminal(out=drawn, compact=True, border=2)
+    stream.write(drawn.getvalue())

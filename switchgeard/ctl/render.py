@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,7 +20,10 @@ class Output:
     """Where a command prints. ``console`` forces rich; otherwise rich is used on a TTY."""
 
     def __init__(self, stream: TextIO | None = None, *, console: Console | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stdout
+        chosen: IO[str] = stream if stream is not None else sys.stdout
+        if stream is None and console is not None:
+            chosen = console.file
+        self.stream = chosen
         self._console = console
         if console is None and self.stream.isatty():
             from rich.console import Console
