@@ -10,10 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from switchgeard.admin import protocol
-
-
-class CtlError(Exception):
-    """An operation failed; the message is one line naming what and why (exit status 1)."""
+from switchgeard.ctl.failures import CtlError
 
 
 class _UnixConnection(http.client.HTTPConnection):

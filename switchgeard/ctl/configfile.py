@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from switchgeard.ctl.client import CtlError
 from switchgeard.ctl.context import Context, SubParsers
+from switchgeard.ctl.failures import CtlError
 
 HEADER = """\
 # switchgeard configuration (starter). Every key, with comments, is in

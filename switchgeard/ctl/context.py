@@ -7,17 +7,18 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO, TypeAlias
+from typing import TYPE_CHECKING, Any, TextIO, TypeAlias
 
-from switchgeard.ctl.client import AdminClient, CtlError, Reply
+from switchgeard.ctl.failures import CtlError, UsageError
 from switchgeard.ctl.render import Output
+
+if TYPE_CHECKING:
+    from switchgeard.ctl.client import AdminClient, Reply
+
+__all__ = ["Context", "CtlError", "UsageError", "read_json_file"]
 
 SubParsers: TypeAlias = "argparse._SubParsersAction[Any]"
 """What ``add_subparsers`` returns; commands register their parsers on it."""
-
-
-class UsageError(Exception):
-    """The command line is wrong (exit status 2)."""
 
 
 @dataclass
@@ -33,6 +34,9 @@ class Context:
     @property
     def client(self) -> AdminClient:
         if self._client is None:
+            # Imported here: --help and config commands need no HTTP machinery.
+            from switchgeard.ctl.client import AdminClient
+
             self._client = AdminClient(self.socket)
         return self._client
 

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, TextIO
 from switchgeard import __version__
 from switchgeard.admin import protocol
 from switchgeard.ctl.backends import add_backend_commands
-from switchgeard.ctl.client import CtlError
 from switchgeard.ctl.configfile import add_config_commands
 from switchgeard.ctl.context import Context, UsageError
 from switchgeard.ctl.daemon import add_daemon_commands
+from switchgeard.ctl.failures import CtlError
 from switchgeard.ctl.offers import add_metadata_commands, add_offer_commands
 from switchgeard.ctl.render import Output
 

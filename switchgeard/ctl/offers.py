@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from switchgeard.admin import protocol
-from switchgeard.ctl.client import CtlError
 from switchgeard.ctl.context import (
     Context,
     SubParsers,
@@ -19,6 +18,7 @@ from switchgeard.ctl.context import (
     non_negative,
     read_json_file,
 )
+from switchgeard.ctl.failures import CtlError
 from switchgeard.ctl.lnurl import encode_lnurl, print_qr
 
 
