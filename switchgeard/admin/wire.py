@@ -151,7 +151,7 @@ def check_fields(body: Mapping[str, object], allowed: frozenset[str]) -> None:
     """Refuse top-level fields the resource does not have (422 naming the first one)."""
     for key in sorted(body):
         if key not in allowed:
-            raise ApiError(protocol.UNKNOWN_FIELD, "unknown field", field=key)
+            raise ApiError(protocol.UNKNOWN_FIELD, "not a field of this resource", field=key)
 
 
 def check_same(body: Mapping[str, object], field: str, from_path: str) -> None:

@@ -156,3 +156,33 @@ async def test_paging_flags(daemon: Daemon) -> None:
     too_many = await daemon.ctl("offer", "list", "--count", "100000")
     assert too_many.code == 1
     assert "count" in too_many.err
+
+
+async def test_updates_from_files(daemon: Daemon, tmp_path: Path) -> None:
+    await daemon.ctl("metadata", "create", "--id", M1, "--text", "Old")
+    piped = await daemon.ctl(
+        "metadata", "update", "default", M1, "--from-file", "-", stdin='{"text": "New"}'
+    )
+    assert piped.out == f"updated metadata default/{M1}\n"
+    offer_id = str(uuid.UUID(int=77))
+    file = tmp_path / "offer.json"
+    body = {
+        "minSendable": 1,
+        "maxSendable": 2,
+        "metadataId": M1,
+        "timestamp": "2024-01-01T00:00:00Z",
+    }
+    file.write_text(json.dumps(body), encoding="utf-8")
+    created = await daemon.ctl("offer", "update", "default", offer_id, "--from-file", str(file))
+    assert created.out == f"created offer default/{offer_id}\n"
+    file.write_text(json.dumps(body | {"maxSendable": 3}), encoding="utf-8")
+    updated = await daemon.ctl("offer", "update", "default", offer_id, "--from-file", str(file))
+    assert updated.out == f"updated offer default/{offer_id}\n"
+    shown = json.loads((await daemon.ctl("--json", "offer", "show", "default", offer_id)).out)
+    assert (shown["maxSendable"], shown["metadata"]["text"]) == (3, "New")
+    file.write_text(json.dumps(body | {"colour": "red"}), encoding="utf-8")
+    refused = await daemon.ctl("offer", "update", "default", offer_id, "--from-file", str(file))
+    assert refused.err == (
+        f"switchgear-ctl: update offer default/{offer_id}: "
+        "unknown field: colour: not a field of this resource\n"
+    )
