@@ -1,0 +1,385 @@
+"""LNURL service benchmark (not a test): bounded, loopback only.
+
+Starts two fake nodes (LND and CLN) and the daemon, each in its own process, plus a bare
+quart-trio app returning a constant payRequest as the baseline, then measures with a raw
+HTTP/1.1 keep-alive client at 32 concurrent connections:
+
+* first-call throughput and p50/p99, daemon vs baseline;
+* callback throughput and p50/p99 (every callback creates a real signed invoice);
+* balancer overhead: sequential callback latency minus a direct invoice call to the fakes.
+
+Run: ``.venv/bin/python bench/lnurl.py [--requests N]``. Prints a Markdown block for
+``bench/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import trio
+
+HOST = "127.0.0.1"
+CONCURRENCY = 32
+REPO = Path(__file__).resolve().parents[1]
+
+
+# -- a raw HTTP/1.1 keep-alive client ---------------------------------------------------
+
+
+@dataclass
+class Run:
+    latencies: list[float]
+    errors: int
+    seconds: float
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
+
+    def row(self, name: str) -> str:
+        return (
+            f"| {name} | {len(self.latencies)} | {self.rps:.0f} | {self.pct(0.5):.1f} "
+            f"| {self.pct(0.99):.1f} | {self.errors} |"
+        )
+
+
+class Connection:
+    def __init__(self, stream: trio.SocketStream, port: int) -> None:
+        self.stream = stream
+        self.port = port
+        self.buffer = b""
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        request = f"GET {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n\r\n"
+        await self.stream.send_all(request.encode())
+        while b"\r\n\r\n" not in self.buffer:
+            await self._fill()
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in lines
+            if line.lower().startswith(b"content-length:")
+        )
+        while len(self.buffer) < length:
+            await self._fill()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return status, body
+
+    async def _fill(self) -> None:
+        data = await self.stream.receive_some(65536)
+        if not data:
+            raise ConnectionError("server closed the connection")
+        self.buffer += data
+
+
+async def load(port: int, path_for: Callable[[int], str], total: int, concurrency: int) -> Run:
+    """``total`` GETs over ``concurrency`` keep-alive connections; a non-200 is an error."""
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(total))
+
+    async def worker() -> None:
+        nonlocal errors
+        conn = Connection(await trio.open_tcp_stream(HOST, port), port)
+        async with conn.stream:
+            for index in counter:
+                started = time.perf_counter()
+                status, body = await conn.get(path_for(index))
+                latencies.append(time.perf_counter() - started)
+                errors += status != 200 or b'"ERROR"' in body
+
+    started = time.perf_counter()
+    with trio.fail_after(300):
+        async with trio.open_nursery() as nursery:
+            for _ in range(concurrency):
+                nursery.start_soon(worker)
+    return Run(latencies, errors, time.perf_counter() - started)
+
+
+# -- the baseline: a bare quart-trio app -------------------------------------------------
+
+
+def serve_baseline(port: int) -> None:
+    """A quart-trio app on hypercorn that answers every GET with one constant payRequest."""
+    from hypercorn.config import Config
+    from hypercorn.trio import serve
+    from quart import Response
+    from quart_trio import QuartTrio
+
+    app = QuartTrio("baseline")
+    body = json.dumps(
+        {
+            "callback": f"http://{HOST}:{port}/cb",
+            "maxSendable": 1_000_000,
+            "minSendable": 1000,
+            "tag": "payRequest",
+            "metadata": '[["text/plain","bench"]]',
+        }
+    )
+
+    @app.get("/offers/<partition>/<id>")
+    async def offer(partition: str, id: str) -> Response:
+        return Response(body, content_type="application/json")
+
+    config = Config()
+    config.bind = [f"{HOST}:{port}"]
+    config.accesslog = None
+    config.errorlog = None
+    trio.run(serve, app, config)  # type: ignore[arg-type]
+
+
+# -- processes ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    out = log.open("wb")
+    return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+
+
+async def wait_http(port: int, path: str, seconds: float = 30) -> None:
+    with trio.fail_after(seconds):
+        while True:
+            try:
+                stream = await trio.open_tcp_stream(HOST, port)
+            except OSError:
+                await trio.sleep(0.1)
+                continue
+            async with stream:
+                status, _ = await Connection(stream, port).get(path)
+            if status == 200:
+                return
+            await trio.sleep(0.1)
+
+
+OFFER_ID = uuid.UUID("be7c0000-0000-4000-8000-000000000001")
+
+
+async def start_fake(
+    kind: str, directory: Path, procs: list[subprocess.Popen[bytes]]
+) -> dict[str, Any]:
+    args = [sys.executable, "-m", "switchgeard.testing.fakenode", kind, "--dir", str(directory)]
+    await trio.Path(directory).mkdir(parents=True)
+    procs.append(spawn(args, directory.with_suffix(".log")))
+    info = directory / "info.json"
+    with trio.fail_after(30):
+        while not await trio.Path(info).exists():
+            await trio.sleep(0.05)
+    return dict(json.loads(info.read_text()))
+
+
+def backend_record(info: dict[str, Any], name: str) -> Any:
+    from switchgeard.store.records import Backend, ClnGrpc, LndGrpc
+    from switchgeard.units import NodeKey
+
+    implementation: LndGrpc | ClnGrpc
+    if info["kind"] == "lnd":
+        implementation = LndGrpc(
+            url=info["url"],
+            tls_cert_path=info["tls_cert_path"],
+            macaroon_path=info["macaroon_path"],
+        )
+    else:
+        implementation = ClnGrpc(
+            url=info["url"],
+            domain=info["domain"],
+            ca_cert_path=info["ca_cert_path"],
+            client_cert_path=info["client_cert_path"],
+            client_key_path=info["client_key_path"],
+        )
+    return Backend(
+        public_key=NodeKey(info["pubkey"]),
+        name=name,
+        partitions=frozenset({"default"}),
+        weight=1,
+        enabled=True,
+        implementation=implementation,
+    )
+
+
+async def seed(config_path: Path, nodes: list[dict[str, Any]]) -> None:
+    from switchgeard.config import load_config
+    from switchgeard.store import open_store
+    from switchgeard.store.records import Metadata, Offer
+    from switchgeard.units import Msat
+
+    config = load_config(config_path)
+    async with open_store(config.store) as store:
+        for info in nodes:
+            await store.put_backend(backend_record(info, f"bench-{info['kind']}"))
+        await store.put_metadata(Metadata(partition="default", id=OFFER_ID, text="bench ☕"))
+        await store.put_offer(
+            Offer(
+                partition="default",
+                id=OFFER_ID,
+                min_sendable=Msat(1000),
+                max_sendable=Msat(1_000_000_000),
+                metadata_id=OFFER_ID,
+                timestamp=datetime(2020, 1, 1, tzinfo=UTC),
+            )
+        )
+
+
+def daemon_config(tmp: Path, port: int) -> str:
+    return (
+        f'[store]\nurl = "sqlite://{tmp / "bench.db"}"\n'
+        f'[lnurl]\nlisten = ["{HOST}:{port}"]\n'
+        f'[admin]\nsocket = "{tmp / "admin.sock"}"\n'
+        '[lightning]\nnetwork = "regtest"\n'
+        '[logging]\nlevel = "warning"\n'
+    )
+
+
+async def direct_invoices(nodes: list[dict[str, Any]], count: int) -> list[float]:
+    """Sequential invoice calls straight to the fakes (alternating), through our adapters."""
+    from switchgeard.config import LightningConfig
+    from switchgeard.lightning import open_backend, open_bridge
+    from switchgeard.units import Msat
+
+    latencies: list[float] = []
+    cfg = LightningConfig(network="regtest")
+    async with open_bridge():
+        records = [backend_record(info, info["kind"]) for info in nodes]
+        from switchgeard.daemon.wiring import endpoint_of
+
+        async with (
+            open_backend(
+                endpoint_of(records[0].implementation), key=records[0].public_key, name="a", cfg=cfg
+            ) as a,
+            open_backend(
+                endpoint_of(records[1].implementation), key=records[1].public_key, name="b", cfg=cfg
+            ) as b,
+        ):
+            for index in range(count + 20):
+                node = (a, b)[index % 2]
+                started = time.perf_counter()
+                await node.create_invoice(
+                    Msat(21_000), "bench", description_hash_only=True, expiry=600
+                )
+                if index >= 20:
+                    latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+async def run_bench(tmp: Path, total: int) -> tuple[dict[str, Run], tuple[float, float]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        nodes = [
+            await start_fake("lnd", tmp / "lnd", procs),
+            await start_fake("cln", tmp / "cln", procs),
+        ]
+        port, base_port = free_port(), free_port()
+        config_path = tmp / "switchgeard.toml"
+        config_path.write_text(daemon_config(tmp, port), encoding="utf-8")
+        await seed(config_path, nodes)
+        procs.append(
+            spawn(
+                [sys.executable, "-m", "switchgeard", "run", "--config", str(config_path)],
+                tmp / "daemon.log",
+            )
+        )
+        procs.append(
+            spawn(
+                [sys.executable, __file__, "--serve-baseline", str(base_port)], tmp / "baseline.log"
+            )
+        )
+        offer = f"/offers/default/{OFFER_ID}"
+        await wait_http(port, "/health/full")
+        await wait_http(base_port, offer)
+        await load(base_port, lambda i: offer, 300, CONCURRENCY)
+        await load(port, lambda i: offer, 300, CONCURRENCY)
+        results = {
+            "baseline": await load(base_port, lambda i: offer, total, CONCURRENCY),
+            "first": await load(port, lambda i: offer, total, CONCURRENCY),
+            "callback": await load(
+                port,
+                lambda i: f"{offer}/invoice?amount={1000 + i}",
+                max(100, total // 3),
+                CONCURRENCY,
+            ),
+        }
+        sequential = await load(port, lambda i: f"{offer}/invoice?amount={1000 + i}", 200, 1)
+        direct = await direct_invoices(nodes, 200)
+        overhead = (sequential.pct(0.5), statistics.median(direct) * 1000)
+        return results, overhead
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def machine() -> str:
+    return f"`{' '.join(platform.uname())}`, nproc {os.cpu_count()}"
+
+
+def report(results: dict[str, Run], overhead: tuple[float, float], total: int) -> str:
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    base, first, callback = results["baseline"], results["first"], results["callback"]
+    lines = [
+        f"### {date}",
+        "",
+        f"Machine: {machine()}; python {platform.python_version()}; "
+        f"{CONCURRENCY} concurrent keep-alive connections, loopback, plain HTTP.",
+        "",
+        "| run | requests | req/s | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|",
+        base.row("baseline: bare quart-trio, constant payRequest"),
+        first.row("daemon: first call (store lookup + metadata)"),
+        callback.row("daemon: callback (balancer + signed invoice + ledger)"),
+        "",
+        f"- first-call throughput vs baseline: {first.rps / base.rps * 100:.0f} % (target >= 60 %)",
+        f"- callback p99: {callback.pct(0.99):.1f} ms (target <= 50 ms)",
+        f"- balancer overhead at p50: {overhead[0] - overhead[1]:.2f} ms "
+        f"(sequential callback p50 {overhead[0]:.2f} ms minus direct invoice p50 "
+        f"{overhead[1]:.2f} ms; target <= 2 ms)",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000, help="first-call requests per run")
+    parser.add_argument("--serve-baseline", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_baseline:
+        serve_baseline(args.serve_baseline)
+        return
+    if not 100 <= args.requests <= 50_000:
+        parser.error("--requests must be between 100 and 50000 (the bench is bounded)")
+    with tempfile.TemporaryDirectory(prefix="switchgeard-bench-") as tmp:
+        results, overhead = trio.run(run_bench, Path(tmp), args.requests)
+    print(report(results, overhead, args.requests))
+
+
+if __name__ == "__main__":
+    main()
