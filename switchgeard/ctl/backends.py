@@ -119,6 +119,8 @@ def show_backend(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_backend(args: argparse.Namespace, ctx: Context) -> int:
+    if args.from_file and (args.key or args.lnd or args.cln):
+        raise UsageError("backend add: --from-file cannot be combined with --key, --lnd or --cln")
     body = read_json_file(args.from_file, ctx.stdin) if args.from_file else backend_from_flags(args)
     reply = ctx.call("POST", protocol.DISCOVERY, "add backend", body=body)
     key = (reply.json() or {}).get("publicKey", body.get("publicKey"))

@@ -10,23 +10,11 @@ import httpx
 import pytest
 import trio
 
+from admin.answers import error_of
 from admin.bodies import lnd_backend, node_key
 from switchgeard.admin import protocol
 
 pytestmark = pytest.mark.usefixtures("admin_socket")
-
-
-def error_of(response: httpx.Response, status: int, code: str, field: object = None) -> Any:
-    """Check an error answer; ``field=...`` accepts any field."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    error = response.json()["error"]
-    assert error["code"] == code
-    assert error["number"] == protocol.ERROR_CODES[code].number
-    if field is not ...:
-        assert error.get("field") == field
-    assert error["message"]
-    return error
 
 
 async def test_create_get_list(client: httpx.AsyncClient) -> None:

@@ -7,8 +7,8 @@ import uuid
 import httpx
 import pytest
 
+from admin.answers import error_of
 from admin.bodies import metadata, offer
-from admin.test_discovery import error_of
 
 pytestmark = pytest.mark.usefixtures("admin_socket")
 

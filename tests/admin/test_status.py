@@ -9,9 +9,9 @@ import re
 import httpx
 import pytest
 
+from admin.answers import error_of
 from admin.bodies import lnd_backend, node_key
 from admin.fakes import AT, FakeHealth, FakeReloader, HealthView
-from admin.test_discovery import error_of
 from switchgeard.admin.app import create_admin_app, openapi_document
 from switchgeard.admin.ports import AdminDeps
 from switchgeard.units import NodeKey

@@ -130,6 +130,7 @@ async def test_usage_errors_exit_2(daemon: Daemon) -> None:
         ["backend", "add", "--lnd", "https://h:1"],
         ["backend", "add", "--key", K1, "--lnd", "https://h:1"],
         ["backend", "add", "--key", K1, "--lnd", "u", "--cln", "u"],
+        ["backend", "add", "--key", K1, "--from-file", "-"],
         ["nothing"],
     ):
         ran = await daemon.ctl(*argv)
