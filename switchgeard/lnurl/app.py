@@ -19,10 +19,14 @@ from werkzeug.exceptions import HTTPException
 from switchgeard.config.model import LnurlConfig
 from switchgeard.errors import DecodeError, NotFound, RequestError
 from switchgeard.lnurl import pay, render
+from switchgeard.lnurl.address import AddressLookup, add_address_routes
 from switchgeard.lnurl.bech32 import encode_lnurl
 from switchgeard.lnurl.origin import Origin, ProxyPolicy, client_address, resolve_origin
 from switchgeard.lnurl.qr import QrStyle, qr_png
 from switchgeard.lnurl.verify import InvoiceVerifier, parse_payment_hash
+from switchgeard.ratelimit import Limiter, wrap_public_app
+from switchgeard.telemetry.access import ClientIpFormat
+from switchgeard.telemetry.metrics import Metrics
 from switchgeard.units import Msat
 
 log = logging.getLogger("switchgeard.lnurl")
@@ -36,6 +40,13 @@ class LnurlDeps:
     invoices: pay.InvoiceIssuer
     verifier: InvoiceVerifier
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    addresses: AddressLookup | None = None
+    """Lightning Addresses (LUD-16); None answers every address with 404."""
+    limiter: Limiter | None = None
+    """Rate limits (``[ratelimit]``); None serves without limits."""
+    metrics: Metrics | None = None
+    client_ip: ClientIpFormat | None = None
+    """How access lines write client addresses (``[logging] client_ip``)."""
 
 
 class _Service:
@@ -45,6 +56,9 @@ class _Service:
         self.partitions = frozenset(cfg.partitions)
         self.policy = ProxyPolicy(cfg.trusted_proxies, cfg.allowed_hosts)
         self.qr = QrStyle(cfg.qr_scale, cfg.qr_dark, cfg.qr_light)
+        self.addresses = deps.addresses
+        self.invoices = deps.invoices
+        self.invoice_expiry = int(cfg.invoice_expiry)
 
     def origin(self) -> Origin:
         peer = _peer()
@@ -94,7 +108,11 @@ def create_lnurl_app(deps: LnurlDeps, cfg: LnurlConfig) -> QuartTrio:
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     _add_hooks(app)
     _add_offer_routes(app, service)
+    add_address_routes(app, service)
     _add_service_routes(app, service)
+    app.asgi_app = wrap_public_app(  # type: ignore[method-assign]
+        app.asgi_app, limiter=deps.limiter, metrics=deps.metrics, client_ip=deps.client_ip
+    )
     return app
 
 

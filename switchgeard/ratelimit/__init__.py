@@ -4,7 +4,7 @@ Owns client identity behind proxies, the in-process and Redis limiter stores, an
 middleware that answers 429. Imports only config, errors, units, telemetry, trio and redis.
 """
 
-from switchgeard.ratelimit.asgi import RateLimitMiddleware, Route, classify_lnurl
+from switchgeard.ratelimit.asgi import RateLimitMiddleware, Route, classify_lnurl, wrap_public_app
 from switchgeard.ratelimit.identity import Client, ClientResolver
 from switchgeard.ratelimit.limiter import Decision, Limiter, LimiterStatistics, open_limiter
 
@@ -18,4 +18,5 @@ __all__ = [
     "Route",
     "classify_lnurl",
     "open_limiter",
+    "wrap_public_app",
 ]

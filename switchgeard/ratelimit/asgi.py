@@ -2,7 +2,9 @@
 
 Usage in the app factory (``classify`` maps a path to its route and endpoint class)::
 
-    app.asgi_app = RateLimitMiddleware(app.asgi_app, limiter)
+    app.asgi_app = wrap_public_app(app.asgi_app, limiter=limiter, metrics=metrics)
+
+which adds the access log and ``http.server.request.duration`` around the limiter.
 
 The resolved :class:`Client` is stored in the scope under ``"switchgeard.client"`` so the
 access log and the app see the same identity. ``/health*`` is never limited.
@@ -11,12 +13,15 @@ access log and the app see the same identity. ``/health*`` is never limited.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from switchgeard.ratelimit.limiter import Decision, Limiter
+from switchgeard.telemetry.access import ClientIpFormat, HttpObserver
+from switchgeard.telemetry.metrics import Metrics
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -115,3 +120,28 @@ class RateLimitMiddleware:
         ]
         await send({"type": "http.response.start", "status": 429, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+ACCESS_LOG = logging.getLogger("switchgeard.lnurl.access")
+
+
+def wrap_public_app(
+    app: Callable[..., Awaitable[None]],
+    *,
+    limiter: Limiter | None = None,
+    metrics: Metrics | None = None,
+    client_ip: ClientIpFormat | None = None,
+    classify: Callable[[str], Route] = classify_lnurl,
+) -> Callable[..., Any]:
+    """The public listener's middleware stack: access line and request duration outside,
+    the rate limiter (when given) inside, so rejected requests are logged and measured too."""
+    inner: ASGIApp = (
+        app if limiter is None else RateLimitMiddleware(app, limiter, classify=classify)
+    )
+    return HttpObserver(
+        inner,
+        route_of=lambda path: classify(path).template,
+        metrics=metrics,
+        access_log=ACCESS_LOG,
+        client_ip=client_ip,
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import trio
+
 from switchgeard.config.model import RateLimitClassConfig, RateLimitConfig, RateLimitRuleConfig
 from switchgeard.ratelimit.asgi import CLIENT_SCOPE_KEY
 
@@ -62,7 +64,13 @@ async def call(app: Any, path: str = INVOICE, ip: str = "203.0.113.1", **kw: Any
     """One request; returns (status, headers dict, body)."""
     messages: list[dict[str, Any]] = []
 
+    received = False
+
     async def receive() -> dict[str, Any]:
+        nonlocal received
+        if received:  # the body was sent: the client stays until the response is done
+            await trio.sleep_forever()
+        received = True
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
