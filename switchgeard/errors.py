@@ -15,6 +15,9 @@ Each class is named after what the caller should do about it::
     │   ├── BackendRejected         the node said "no" -> do not retry elsewhere blindly
     │   ├── BackendAuthError        credentials refused or unreadable -> fix the named file
     │   └── BackendProtocolError    an answer we cannot trust (bad invoice) -> node is faulty
+    ├── DirectoryError              the LDAP server failed (python-ldap errors, translated)
+    │   ├── DirectoryUnavailable    unreachable, timed out, went away -> retry with backoff
+    │   └── DirectoryRefused        credentials, access rights or base DN -> fix the [ldap] config
     ├── NoHealthyBackend            the balancer ran out of candidates
     ├── RequestError                bad client input (amount out of range, unknown offer);
     │                               carries an HTTP status and a reason safe to show to the wallet
@@ -102,6 +105,18 @@ class BackendAuthError(BackendError):
 
 class BackendProtocolError(BackendError):
     """The node's answer cannot be trusted (bad invoice, undecodable reply)."""
+
+
+class DirectoryError(SwitchgearError):
+    """The LDAP directory failed; the message is meant for an operator."""
+
+
+class DirectoryUnavailable(DirectoryError):
+    """The directory cannot be reached or timed out: keep the last data and retry."""
+
+
+class DirectoryRefused(DirectoryError):
+    """The directory refused the bind or a read (credentials, ACLs, base DN)."""
 
 
 class NoHealthyBackend(SwitchgearError):

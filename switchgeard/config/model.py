@@ -327,6 +327,10 @@ class LdapConfig:
     precedence: str = field(default="local", metadata={"choices": ("local", "ldap")})
     """Who keeps a user name claimed by both a local address and an LDAP entry."""
     sync: str = field(default="auto", metadata={"choices": ("auto", "syncrepl", "poll")})
+    groups: tuple[str, ...] = ()
+    """DNs of groups the filter tests with memberOf. syncprov does not report memberOf
+    changes, so in syncrepl mode a change to one of these groups starts a full sync."""
+    group_check_interval: Seconds = field(default=Seconds(1.0), metadata=_min(0.1))
     poll_interval: Seconds = field(default=Seconds(300.0), metadata=_min(1))
     full_resync_interval: Seconds = field(default=Seconds(86_400.0), metadata=_min(60))
     page_size: int = field(default=500, metadata={"min": 1, "max": 100_000})
