@@ -118,10 +118,11 @@ def add_status_routes(app: QuartTrio, deps: AdminDeps) -> None:
 def daemon_info(config: Config, *, config_file: Path | None, started_at: datetime) -> DaemonInfo:
     """The static ``/status`` facts for a daemon running ``config``.
 
-    The public URL is ``https://`` + the first of ``lnurl.allowed_hosts`` (the host wallets
-    are sent to), or unknown when any host is accepted.
+    The public URL is ``https://`` + the first exact name in ``lnurl.allowed_hosts`` (the
+    host wallets are sent to), or unknown when any host is accepted. Values are those at
+    start-up; the page sizes and the store need a restart anyway.
     """
-    hosts = config.lnurl.allowed_hosts
+    hosts = [h for h in config.lnurl.allowed_hosts if "*" not in h]
     return DaemonInfo(
         version=__version__,
         started_at=started_at,
