@@ -33,6 +33,7 @@ from switchgeard.daemon.lifecycle import (
 )
 from switchgeard.daemon.logs import run_log_level_follower
 from switchgeard.daemon.wiring import connect_factory, create_public_app
+from switchgeard.ldap_sync import run_ldap_sync
 from switchgeard.lightning import open_bridge
 from switchgeard.store import open_store
 
@@ -70,6 +71,8 @@ async def run_daemon(
         balancer = Balancer(pool, store, config.balancer)
         updates = watcher.section("balancer").eventual_values()
         await nursery.start(partial(run_balancer, balancer, updates=updates))
+        if config.ldap is not None:
+            await nursery.start(run_ldap_sync, store, config.ldap)
         public_app = create_public_app(store, balancer, config.lnurl)
         info = daemon_info(config, config_file=watcher.path, started_at=datetime.now(UTC))
         reloader = WatcherReloader(watcher, nursery.start_soon)

@@ -56,4 +56,5 @@ def connect_factory(settings: Callable[[], LightningConfig]) -> ConnectBackend:
 def create_public_app(store: Store, balancer: Balancer, cfg: LnurlConfig) -> QuartTrio:
     """The LNURL app over ``store`` (offers, ledger) and ``balancer`` (invoices, verify)."""
     verifier = LedgerVerifier(store, PoolSettlements(balancer.pool))
-    return create_lnurl_app(LnurlDeps(offers=store, invoices=balancer, verifier=verifier), cfg)
+    deps = LnurlDeps(offers=store, invoices=balancer, verifier=verifier, addresses=store)
+    return create_lnurl_app(deps, cfg)
