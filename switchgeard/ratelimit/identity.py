@@ -54,11 +54,23 @@ def parse_networks(values: Sequence[str], *, key: str) -> tuple[Network, ...]:
 
 def contains(networks: Iterable[Network], address: Address) -> bool:
     """True when ``address`` lies in one of ``networks``."""
-    return any(address in net for net in networks if net.version == address.version)
+    return bool(networks) and any(
+        address in net for net in networks if net.version == address.version
+    )
 
 
 def parse_address(text: str) -> Address | None:
     """Parse one hop: "1.2.3.4", "1.2.3.4:80", "[2001:db8::1]:443", '"[::1]"'; else None."""
+    try:
+        address = ip_address(text)
+    except ValueError:
+        return _parse_hop(text)
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _parse_hop(text: str) -> Address | None:
     text = text.strip().strip('"').strip()
     if text.startswith("["):
         text = text[1:].partition("]")[0]
@@ -111,10 +123,13 @@ class ClientResolver:
             if not self._trust_unix:
                 return Client(None, UNIX_KEY)
         else:
-            address = parse_address(str(peer[0]))
+            text = str(peer[0])
+            address = parse_address(text)
             if address is None:
-                return Client(None, str(peer[0]))
+                return Client(None, text)
             if not contains(self._trusted, address):
+                if isinstance(address, IPv4Address) and text.replace(".", "").isdigit():
+                    return Client(address, text)  # already canonical: no leading zeros parse
                 return self.client_of(address)
             last = address
         for hop in reversed(self._hops(scope.get("headers", ()))):

@@ -68,6 +68,7 @@ class Limiter:
         metrics: Metrics | None = None,
     ) -> None:
         self._policy = compile_policy(cfg)
+        self._plan(self._policy)
         self._resolver = _resolver(cfg, trusted_proxies)
         self._store = store
         self._metrics = metrics
@@ -103,6 +104,7 @@ class Limiter:
         resolver = _resolver(cfg, trusted_proxies)
         self._store.retain(policy.table_ids(), cap=policy.cap)
         self._policy, self._resolver = policy, resolver
+        self._plan(policy)
 
     def sweep(self) -> int:
         """Drop expired keys from every table; returns how many."""
@@ -119,13 +121,33 @@ class Limiter:
 
     def _checks(self, policy: Policy, endpoint: str, client: Client) -> list[Check]:
         checks = []
-        scope, rule = policy.per_client(endpoint, client.address)
-        if rule is not None:
-            checks.append(Check(TableId(endpoint, scope, rule), client.key))
-        total = policy.classes[endpoint].total
+        per_client = self._tables.get((endpoint, "per_client"))
+        if policy.overrides:
+            scope, rule = policy.per_client(endpoint, client.address)
+            per_client = None if rule is None else self._table_id(endpoint, scope, rule)
+        if per_client is not None:
+            checks.append(Check(per_client, client.key))
+        total = self._totals.get(endpoint)
         if total is not None:
-            checks.append(Check(TableId(endpoint, "total", total), "*"))
+            checks.append(total)
         return checks
+
+    def _plan(self, policy: Policy) -> None:
+        """Build the table ids of a policy once, so a request only looks them up."""
+        self._tables: dict[tuple[str, str], TableId] = {}
+        self._totals: dict[str, Check] = {}
+        for endpoint, limits in policy.classes.items():
+            if limits.per_client is not None:
+                self._table_id(endpoint, "per_client", limits.per_client)
+            if limits.total is not None:
+                tid = self._table_id(endpoint, "total", limits.total)
+                self._totals[endpoint] = Check(tid, "*")
+
+    def _table_id(self, endpoint: str, scope: str, rule: Rule) -> TableId:
+        tid = self._tables.get((endpoint, scope))
+        if tid is None or tid.rule != rule:
+            tid = self._tables[(endpoint, scope)] = TableId(endpoint, scope, rule)
+        return tid
 
     def _record(self, endpoint: str, scope: str, client: Client, wait: float, shadow: bool) -> None:
         mode = "shadow" if shadow else "enforce"

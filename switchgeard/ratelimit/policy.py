@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from switchgeard.config.model import RateLimitClassConfig, RateLimitConfig
 from switchgeard.ratelimit.identity import Address, Network, contains, parse_networks
@@ -20,6 +20,14 @@ class TableId:
     endpoint: str
     scope: str
     rule: Rule
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        # looked up on every request: hash once
+        object.__setattr__(self, "_hash", hash((self.endpoint, self.scope, self.rule)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @dataclass(frozen=True, slots=True)

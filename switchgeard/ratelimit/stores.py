@@ -60,15 +60,17 @@ class MemoryStore:
     def check_nowait(self, checks: Sequence[Check], *, cap: int) -> tuple[float, int]:
         """The synchronous check: wait on every table first, commit only if all allow."""
         now = self._clock()
-        tables = [self._table(check.table, cap) for check in checks]
+        tables = [
+            self._tables.get(check.table) or self._table(check.table, cap) for check in checks
+        ]
         worst, worst_index = 0.0, -1
-        for index, (table, check) in enumerate(zip(tables, checks, strict=True)):
-            wait = table.wait(check.key, now)
+        for index, table in enumerate(tables):
+            wait = table.wait(checks[index].key, now)
             if wait > worst:
                 worst, worst_index = wait, index
         if worst_index < 0:
-            for table, check in zip(tables, checks, strict=True):
-                table.commit(check.key, now)
+            for index, table in enumerate(tables):
+                table.commit(checks[index].key, now)
         return worst, worst_index
 
     def retain(self, ids: frozenset[TableId], *, cap: int) -> None:
