@@ -18,8 +18,8 @@ from switchgeard.ctl.context import (
 )
 
 
-def add_backend_commands(nouns: SubParsers) -> None:
-    noun = nouns.add_parser("backend", help="Lightning nodes (the /discovery resource)")
+def add_backend_verbs(noun: argparse.ArgumentParser) -> None:
+    """The verbs of ``backend``: Lightning nodes (the /discovery resource)."""
     verbs = noun.add_subparsers(dest="verb", required=True, metavar="VERB")
     verbs.add_parser("list", help="list backends").set_defaults(run=list_backends)
     show = verbs.add_parser("show", help="show one backend")

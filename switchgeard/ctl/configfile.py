@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from switchgeard.ctl.context import Context, SubParsers
+from switchgeard.ctl.context import Context
 from switchgeard.ctl.failures import CtlError
 
 HEADER = """\
@@ -41,10 +41,9 @@ STARTER: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
-def add_config_commands(nouns: SubParsers) -> None:
-    verbs = nouns.add_parser("config", help="write or check a config file").add_subparsers(
-        dest="verb", required=True, metavar="VERB"
-    )
+def add_config_verbs(noun: argparse.ArgumentParser) -> None:
+    """The verbs of ``config``: write or check a config file."""
+    verbs = noun.add_subparsers(dest="verb", required=True, metavar="VERB")
     init = verbs.add_parser("init", help="write a commented starter config")
     init.add_argument("path", nargs="?", default="switchgeard.toml", metavar="PATH")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from switchgeard.admin import protocol
-from switchgeard.ctl.context import Context, SubParsers, yes_no
+from switchgeard.ctl.context import Context, yes_no
 
 STATUS_COLUMNS = [
     "backend",
@@ -22,13 +22,14 @@ STATUS_COLUMNS = [
 ]
 
 
-def add_daemon_commands(nouns: SubParsers) -> None:
-    status = nouns.add_parser("status", help="backends, their health, and a summary")
+def add_status_arguments(status: argparse.ArgumentParser) -> None:
     status.add_argument("--watch", action="store_true", help="refresh until interrupted")
     status.add_argument("--interval", type=float, default=2.0, metavar="SECONDS")
     status.add_argument("--iterations", type=int, default=0, help=argparse.SUPPRESS)
     status.set_defaults(run=show_status)
-    reload = nouns.add_parser("reload", help="re-read the daemon's config file")
+
+
+def add_reload_arguments(reload: argparse.ArgumentParser) -> None:
     reload.add_argument("--wait", action="store_true", help="wait for and print the outcome")
     reload.set_defaults(run=reload_config)
 

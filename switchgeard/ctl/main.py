@@ -10,17 +10,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from switchgeard import __version__
 from switchgeard.admin import protocol
-from switchgeard.ctl.backends import add_backend_commands
-from switchgeard.ctl.configfile import add_config_commands
+from switchgeard.ctl.backends import add_backend_verbs
+from switchgeard.ctl.configfile import add_config_verbs
 from switchgeard.ctl.context import Context, UsageError
-from switchgeard.ctl.daemon import add_daemon_commands
+from switchgeard.ctl.daemon import add_reload_arguments, add_status_arguments
 from switchgeard.ctl.failures import CtlError
-from switchgeard.ctl.offers import add_metadata_commands, add_offer_commands
+from switchgeard.ctl.offers import add_metadata_verbs, add_offer_verbs
 from switchgeard.ctl.render import Output
 
 if TYPE_CHECKING:
@@ -38,7 +38,21 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+NOUNS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "backend": ("Lightning nodes (the /discovery resource)", add_backend_verbs),
+    "offer": ("LNURL-pay offers", add_offer_verbs),
+    "metadata": ("what wallets show for offers", add_metadata_verbs),
+    "status": ("backends, their health, and a summary", add_status_arguments),
+    "reload": ("re-read the daemon's config file", add_reload_arguments),
+    "config": ("write or check a config file", add_config_verbs),
+}
+
+
+def build_parser(noun: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``noun`` gets its verbs (all nouns when ``noun`` is ``None``).
+
+    Building the verbs of one noun only keeps start-up fast; the top-level help needs none.
+    """
     parser = _Parser(
         prog="switchgear-ctl",
         description="Administer a running switchgeard over its admin socket.",
@@ -49,12 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the API's JSON as is")
     parser.add_argument("--version", action="version", version=f"switchgear-ctl {__version__}")
     nouns = parser.add_subparsers(dest="noun", required=True, metavar="NOUN")
-    add_backend_commands(nouns)
-    add_offer_commands(nouns)
-    add_metadata_commands(nouns)
-    add_daemon_commands(nouns)
-    add_config_commands(nouns)
+    for name, (summary, add_verbs) in NOUNS.items():
+        sub = nouns.add_parser(name, help=summary, description=summary)
+        if noun is None or noun == name:
+            add_verbs(sub)
     return parser
+
+
+def _noun_of(argv: Sequence[str]) -> str:
+    """The first word that is not a global option (``""`` if there is none)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--socket":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return ""
 
 
 def main(
@@ -70,7 +94,8 @@ def main(
     err = stderr if stderr is not None else sys.stderr
     env = os.environ if environ is None else environ
     try:
-        args = build_parser().parse_args(argv)
+        words = sys.argv[1:] if argv is None else list(argv)
+        args = build_parser(_noun_of(words)).parse_args(words)
     except UsageError as exc:
         print(str(exc), file=err)
         return 2

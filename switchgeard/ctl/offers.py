@@ -12,7 +12,6 @@ from typing import Any
 from switchgeard.admin import protocol
 from switchgeard.ctl.context import (
     Context,
-    SubParsers,
     UsageError,
     dash,
     non_negative,
@@ -42,10 +41,9 @@ def _add_metadata_flags(parser: argparse.ArgumentParser, *, text_required: bool)
     who.add_argument("--identifier", metavar="ADDR", help="payer-visible text identifier")
 
 
-def add_offer_commands(nouns: SubParsers) -> None:
-    verbs = nouns.add_parser("offer", help="LNURL-pay offers").add_subparsers(
-        dest="verb", required=True, metavar="VERB"
-    )
+def add_offer_verbs(noun: argparse.ArgumentParser) -> None:
+    """The verbs of ``offer``: LNURL-pay offers."""
+    verbs = noun.add_subparsers(dest="verb", required=True, metavar="VERB")
     create = verbs.add_parser("create", help="create metadata and an offer in one step")
     create.add_argument("--partition", default="default", metavar="P")
     create.add_argument("--min", type=non_negative, required=True, metavar="MSAT")
@@ -77,10 +75,9 @@ def _add_offer_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--comment-allowed", type=non_negative, metavar="N", help="LUD-12 length")
 
 
-def add_metadata_commands(nouns: SubParsers) -> None:
-    verbs = nouns.add_parser("metadata", help="offer metadata").add_subparsers(
-        dest="verb", required=True, metavar="VERB"
-    )
+def add_metadata_verbs(noun: argparse.ArgumentParser) -> None:
+    """The verbs of ``metadata``: what wallets show for offers."""
+    verbs = noun.add_subparsers(dest="verb", required=True, metavar="VERB")
     listing = verbs.add_parser("list", help="list metadata")
     _add_paging(listing)
     listing.set_defaults(run=list_metadata)
