@@ -6,11 +6,16 @@ import base64
 import json
 import re
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import lnurl
+import trio
 
-from ctl.conftest import Daemon
+from ctl.conftest import Daemon, run_ctl
+from switchgeard.admin.ports import AdminDeps, DaemonInfo
+from switchgeard.config.model import StoreConfig
+from switchgeard.store import open_store
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 M1 = str(uuid.UUID(int=1))
@@ -186,3 +191,26 @@ async def test_updates_from_files(daemon: Daemon, tmp_path: Path) -> None:
         f"switchgear-ctl: update offer default/{offer_id}: "
         "unknown field: colour: not a field of this resource\n"
     )
+
+
+async def test_offer_create_without_a_public_url_prints_the_path(
+    tmp_path: Path, short_dir: Path, nursery: trio.Nursery
+) -> None:
+    from admin.conftest import serve_app_on_socket
+
+    async with open_store(StoreConfig(url=f"sqlite:///{tmp_path}/x.db")) as store:
+        info = DaemonInfo(
+            version="0", started_at=datetime.now(UTC), config_file=None, store_kind="sqlite"
+        )
+        socket = short_dir / "bare.sock"
+        await serve_app_on_socket(AdminDeps(store=store, info=info), socket, nursery)
+        ran = await run_ctl(
+            "--socket", str(socket), "offer", "create", "--min", "1", "--max", "2", "--text", "x"
+        )
+        nursery.cancel_scope.cancel()
+    assert ran.code == 0, ran.err
+    offer_id = re.findall(r"[0-9a-f-]{36}", ran.lines[0])[0]
+    assert ran.lines[1:] == [
+        f"path: /offers/default/{offer_id}",
+        "no public URL known: set lnurl.allowed_hosts to get the LNURL and QR",
+    ]
