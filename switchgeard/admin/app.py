@@ -84,6 +84,10 @@ def _add_error_handlers(app: QuartTrio) -> None:
         return exc.response()
 
     async def store_error(exc: Exception) -> Response:
+        if isinstance(exc, StoreUnavailable):
+            audit_log.warning(
+                "admin %s %s: store unavailable: %s", request.method, request.path, exc
+            )
         return _store_error(exc).response()
 
     async def http_error(exc: HTTPException) -> Response:
