@@ -35,7 +35,7 @@ def parse_rfc3339(field: str, value: object) -> datetime:
 def format_rfc3339(value: datetime) -> str:
     """Render as ``YYYY-MM-DDTHH:MM:SS[.fff|.ffffff]Z`` (the fraction only when non-zero)."""
     utc = value.astimezone(UTC)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    text = utc.replace(tzinfo=None, microsecond=0).isoformat()
     if utc.microsecond % 1000 == 0 and utc.microsecond:
         text += f".{utc.microsecond // 1000:03d}"
     elif utc.microsecond:
