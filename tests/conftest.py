@@ -10,9 +10,12 @@
 
 from __future__ import annotations
 
+import _thread
 import contextlib
+import faulthandler
 import functools
 import logging
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from inspect import iscoroutinefunction
@@ -23,6 +26,8 @@ import pytest
 import trio
 
 DEFAULT_DEADLINE = 30.0
+HARD_STOP_AFTER = 15.0
+"""Seconds after the deadline's cancellation before a test that ignores it is interrupted."""
 
 
 # -- ERROR logs fail the test -------------------------------------------------------------
@@ -72,13 +77,25 @@ async def _bounded(async_fn: Callable[[], Awaitable[Any]], seconds: float) -> An
         timer = threading.Timer(seconds, _cancel_from_thread, (token, scope))
         timer.daemon = True
         timer.start()
+        # A task that never reaches a checkpoint cannot be cancelled: after the grace,
+        # dump every thread's stack and interrupt the main thread so the run cannot hang.
+        hard_stop = threading.Timer(seconds + HARD_STOP_AFTER, _interrupt_stuck_test)
+        hard_stop.daemon = True
+        hard_stop.start()
         try:
             result = await async_fn()
         finally:
             timer.cancel()
+            hard_stop.cancel()
     if scope.cancel_called:
         pytest.fail(f"the test did not finish within its {seconds:g} s deadline", pytrace=False)
     return result
+
+
+def _interrupt_stuck_test() -> None:
+    print("\nconftest: a test ignored its deadline's cancellation; stacks:", file=sys.stderr)
+    faulthandler.dump_traceback(all_threads=True)
+    _thread.interrupt_main()
 
 
 def _cancel_from_thread(token: trio.lowlevel.TrioToken, scope: trio.CancelScope) -> None:
