@@ -19,6 +19,7 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from switchgeard.admin import protocol
+from switchgeard.admin.addresses import add_address_routes
 from switchgeard.admin.discovery import add_discovery_routes
 from switchgeard.admin.offers import add_metadata_routes, add_offer_routes
 from switchgeard.admin.ports import AdminDeps
@@ -46,6 +47,7 @@ def create_admin_app(deps: AdminDeps) -> QuartTrio:
     add_discovery_routes(app, deps)
     add_offer_routes(app, deps)
     add_metadata_routes(app, deps)
+    add_address_routes(app, deps)
     add_status_routes(app, deps)
     document = openapi_document()
 

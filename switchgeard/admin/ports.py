@@ -9,9 +9,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
-from switchgeard.store.records import Backend, BackendPatch, Metadata, Offer, Page
+from switchgeard.store.records import Address, Backend, BackendPatch, Metadata, Offer, Page
 from switchgeard.units import NodeKey
 
 
@@ -40,6 +40,19 @@ class AdminStore(Protocol):
     async def create_offer(self, o: Offer) -> Offer: ...
     async def put_offer(self, o: Offer) -> tuple[Offer, bool]: ...
     async def delete_offer(self, partition: str, id: uuid.UUID) -> None: ...
+
+    async def get_address(self, domain: str, username: str) -> Address: ...
+    async def list_addresses(
+        self,
+        page: Page,
+        *,
+        domain: str | None = None,
+        source: Literal["local", "ldap"] | None = None,
+    ) -> list[Address]: ...
+    async def create_address(self, address: Address) -> Address: ...
+    async def put_address(self, address: Address) -> tuple[Address, bool]: ...
+    async def delete_address(self, domain: str, username: str) -> None: ...
+    async def set_address_enabled(self, domain: str, username: str, enabled: bool) -> Address: ...
 
 
 class BackendHealth(Protocol):
@@ -87,6 +100,20 @@ class HealthSource(Protocol):
     def selectable(self, partition: str) -> bool: ...
 
 
+class LdapSnapshot(Protocol):
+    """A snapshot of the LDAP syncer (``switchgeard.ldap_sync.LdapStatistics``)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """camelCase JSON: state, mode, addresses, lastSyncedAt, lastError, ..."""
+        ...
+
+
+class LdapStatus(Protocol):
+    """Live state of the LDAP sync (``switchgeard.ldap_sync.LdapSyncer``)."""
+
+    def statistics(self) -> LdapSnapshot: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReloadView:
     """The outcome of the last configuration reload."""
@@ -124,9 +151,13 @@ class DaemonInfo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AdminDeps:
-    """Everything the handlers use; ``health`` and ``reloader`` may be absent (tests, tools)."""
+    """Everything the handlers use; ``health``, ``reloader`` and ``ldap`` may be absent.
+
+    ``ldap`` is the LDAP syncer when ``[ldap]`` is configured; ``/status`` shows its state.
+    """
 
     store: AdminStore
     info: DaemonInfo
     health: HealthSource | None = None
     reloader: Reloader | None = None
+    ldap: LdapStatus | None = None

@@ -31,6 +31,7 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 DISCOVERY = "/discovery"
 OFFERS = "/offers"
 METADATA = "/metadata"
+ADDRESSES = "/addresses"
 STATUS = "/status"
 RELOAD = "/reload"
 HEALTH = "/health"
@@ -57,6 +58,11 @@ def metadata_path(partition: str, metadata_id: str) -> str:
     return f"{metadata_list_path(partition)}/{quote(metadata_id, safe='')}"
 
 
+def address_path(domain: str, username: str) -> str:
+    """``/addresses/{domain}/{username}``: one Lightning Address (``username@domain``)."""
+    return f"{ADDRESSES}/{quote(domain, safe='')}/{quote(username, safe='')}"
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorCode:
     """A stable error: its string ``code``, its ``number`` and the HTTP status it travels with."""
@@ -73,6 +79,8 @@ NOT_FOUND = ErrorCode("not_found", 201, 404)
 CONFLICT = ErrorCode("conflict", 202, 409)
 INVALID_VALUE = ErrorCode("invalid_value", 203, 422)
 STORE_UNAVAILABLE = ErrorCode("store_unavailable", 204, 503)
+LDAP_MANAGED = ErrorCode("ldap_managed", 205, 409)
+"""A write to a Lightning Address synced from LDAP (only ``enabled`` may be changed)."""
 BACKEND_UNAVAILABLE = ErrorCode("backend_unavailable", 301, 502)
 BACKEND_REJECTED = ErrorCode("backend_rejected", 302, 502)
 NO_HEALTHY_BACKEND = ErrorCode("no_healthy_backend", 303, 503)
@@ -97,6 +105,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
         CONFLICT,
         INVALID_VALUE,
         STORE_UNAVAILABLE,
+        LDAP_MANAGED,
         BACKEND_UNAVAILABLE,
         BACKEND_REJECTED,
         NO_HEALTHY_BACKEND,

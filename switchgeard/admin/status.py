@@ -93,6 +93,7 @@ def add_status_routes(app: QuartTrio, deps: AdminDeps) -> None:
                     p: (health.selectable(p) if health else False) for p in sorted(partitions)
                 },
                 "backends": [backend_status_json(b, views.get(b.public_key)) for b in backends],
+                "ldap": deps.ldap.statistics().to_json() if deps.ldap else None,
             }
         )
 

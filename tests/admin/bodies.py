@@ -49,3 +49,18 @@ def offer(n: int = 1, meta: int = 1, partition: str = "default", **changes: Any)
     }
     body.update(changes)
     return body
+
+
+def address(
+    username: str = "alice", domain: str = "pay.example.com", **changes: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "domain": domain,
+        "username": username,
+        "partition": "default",
+        "text": f"Pay {username}",
+        "minSendable": 1_000,
+        "maxSendable": 100_000,
+    }
+    body.update(changes)
+    return body

@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from admin.bodies import lnd_backend, metadata, offer
+from admin.bodies import address, lnd_backend, metadata, offer
 from admin.fakes import FakeHealth, FakeReloader
 from switchgeard.admin.app import openapi_document
 from switchgeard.admin.ports import AdminDeps
@@ -83,6 +83,7 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     await client.post("/discovery", json=lnd_backend(1))
     await client.post("/metadata", json=metadata(1))
     await client.post("/offers", json=offer(1))
+    await client.post("/addresses", json=address())
     with trio.fail_after(120):
         tried = await trio.to_thread.run_sync(_fuzz, admin_socket)
-    assert len(tried) == 22
+    assert len(tried) == 28
