@@ -71,13 +71,14 @@ async def run_daemon(
         balancer = Balancer(pool, store, config.balancer)
         updates = watcher.section("balancer").eventual_values()
         await nursery.start(partial(run_balancer, balancer, updates=updates))
+        syncer = None
         if config.ldap is not None:
-            await nursery.start(run_ldap_sync, store, config.ldap)
+            syncer = await nursery.start(run_ldap_sync, store, config.ldap)
         public_app = create_public_app(store, balancer, config.lnurl)
         info = daemon_info(config, config_file=watcher.path, started_at=datetime.now(UTC))
         reloader = WatcherReloader(watcher, nursery.start_soon)
         admin_app = create_admin_app(
-            AdminDeps(store=store, info=info, health=balancer, reloader=reloader)
+            AdminDeps(store=store, info=info, health=balancer, reloader=reloader, ldap=syncer)
         )
         with shutdown.drain_scope:
             async with trio.open_nursery() as servers:
