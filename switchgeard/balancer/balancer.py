@@ -54,7 +54,7 @@ class Balancer:
     """Selection, failover and statistics over a ``BackendPool``.
 
     Run it with ``run_balancer``; ``apply_config`` changes settings live. ``rng`` seeds the
-    random strategy (tests).
+    random strategy (tests); ``counters`` may be a subclass that also forwards durations.
     """
 
     def __init__(
@@ -64,9 +64,10 @@ class Balancer:
         cfg: BalancerConfig,
         *,
         rng: random.Random | None = None,
+        counters: BalancerCounters | None = None,
     ) -> None:
         self.pool = pool
-        self.counters = BalancerCounters()
+        self.counters = BalancerCounters() if counters is None else counters
         self.wakeup = Wakeup()
         self.monitor = Monitor(pool.connect, ledger, self.counters, lambda: self._cfg, self.wakeup)
         self._ledger = ledger

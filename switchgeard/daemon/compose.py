@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -32,6 +32,8 @@ from switchgeard.daemon.lifecycle import (
     run_watchdog,
 )
 from switchgeard.daemon.logs import run_log_level_follower
+from switchgeard.daemon.meters import MeteredCounters, metered_connect, start_meters
+from switchgeard.daemon.ops import open_ops, run_ops_follower
 from switchgeard.daemon.wiring import connect_factory, create_public_app
 from switchgeard.ldap_sync import run_ldap_sync
 from switchgeard.lightning import open_bridge
@@ -44,6 +46,8 @@ class DaemonAddresses:
 
     lnurl: tuple[str, ...]
     admin: str
+    metrics: str | None = None
+    """The Prometheus listener ("host:port"), if ``[telemetry] prometheus_listen`` is set."""
 
 
 async def run_daemon(
@@ -60,21 +64,29 @@ async def run_daemon(
     """
     notifier = SystemdNotifier.from_environ()
     watcher = ConfigWatcher(config, path=config_path)
-    async with open_bridge(), open_store(config.store) as store, trio.open_nursery() as nursery:
+    async with (
+        open_ops(config) as ops,
+        open_bridge(),
+        open_store(config.store) as store,
+        trio.open_nursery() as nursery,
+    ):
         shutdown = Shutdown(
             nursery.cancel_scope, notifier, lambda: watcher.current.daemon.shutdown_grace
         )
         await nursery.start(run_signal_handler, shutdown, watcher, notifier)
         await nursery.start(run_config_watcher, watcher)
         await nursery.start(run_log_level_follower, watcher.section("logging"))
-        pool = BackendPool(store, connect_factory(lambda: watcher.current.lightning))
-        balancer = Balancer(pool, store, config.balancer)
+        await nursery.start(run_ops_follower, ops, watcher)
+        connect = connect_factory(lambda: watcher.current.lightning)
+        pool = BackendPool(store, metered_connect(connect, ops.metrics, ops.redactor))
+        balancer = Balancer(pool, store, config.balancer, counters=MeteredCounters(ops.metrics))
         updates = watcher.section("balancer").eventual_values()
         await nursery.start(partial(run_balancer, balancer, updates=updates))
         syncer = None
         if config.ldap is not None:
             syncer = await nursery.start(run_ldap_sync, store, config.ldap)
-        public_app = create_public_app(store, balancer, config.lnurl)
+        await start_meters(nursery, ops.metrics, balancer, store, syncer)
+        public_app = create_public_app(store, balancer, config.lnurl, ops)
         info = daemon_info(config, config_file=watcher.path, started_at=datetime.now(UTC))
         reloader = WatcherReloader(watcher, nursery.start_soon)
         admin_app = create_admin_app(
@@ -83,6 +95,7 @@ async def run_daemon(
         with shutdown.drain_scope:
             async with trio.open_nursery() as servers:
                 addresses = await _start_listeners(servers, config, shutdown, public_app, admin_app)
+                addresses = replace(addresses, metrics=ops.metrics.prometheus_address)
                 notifier.ready(f"serving on {', '.join(addresses.lnurl)}; admin {addresses.admin}")
                 await nursery.start(run_watchdog, notifier)
                 task_status.started(addresses)

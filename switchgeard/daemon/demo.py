@@ -76,6 +76,8 @@ def demo_config(directory: Path, listen: str) -> str:
         f'socket = "{directory / "admin.sock"}"\n\n'
         "[lightning]\n"
         'network = "regtest"\n\n'
+        "[telemetry]\n"
+        'prometheus_listen = "127.0.0.1:0"\n\n'
         "[balancer.health]\n"
         'interval = "1s"\n'
     )
@@ -176,6 +178,7 @@ def banner(addresses: DaemonAddresses, config: Config) -> str:
             qr_terminal(links["lnurl"]),
             f"try:      curl '{links['url']}/invoice?amount=21000'",
             f"admin:    {config.admin.socket}",
+            f"metrics:  http://{addresses.metrics}/metrics" if addresses.metrics else "",
             "stop with Ctrl-C",
         ]
     )

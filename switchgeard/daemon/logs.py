@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TextIO
 
 import trio
 from trio_util import AsyncValue
 
 from switchgeard.config import LoggingConfig
+from switchgeard.telemetry.redact import RedactingFilter, Redactor
 
 LEVELS = {
     "debug": logging.DEBUG,
@@ -88,6 +90,21 @@ def setup_logging(
     root.addHandler(handler)
     _handler = handler
     set_log_level(level)
+
+
+@contextmanager
+def redact_system_log(redactor: Redactor) -> Iterator[None]:
+    """While open, remove ``redactor``'s secrets from every line of the stderr handler."""
+    handler = _handler
+    if handler is None:
+        yield
+        return
+    redacting = RedactingFilter(redactor)
+    handler.addFilter(redacting)
+    try:
+        yield
+    finally:
+        handler.removeFilter(redacting)
 
 
 def set_log_level(level: str) -> None:

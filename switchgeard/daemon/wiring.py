@@ -14,6 +14,7 @@ from quart_trio import QuartTrio
 
 from switchgeard.balancer import Balancer, ConnectBackend
 from switchgeard.config import LightningConfig, LnurlConfig
+from switchgeard.daemon.ops import Ops
 from switchgeard.lightning import ClnEndpoint, Endpoint, LightningBackend, LndEndpoint, open_backend
 from switchgeard.lnurl import LedgerVerifier, LnurlDeps, PoolSettlements, create_lnurl_app
 from switchgeard.store import Store
@@ -53,8 +54,19 @@ def connect_factory(settings: Callable[[], LightningConfig]) -> ConnectBackend:
     return connect
 
 
-def create_public_app(store: Store, balancer: Balancer, cfg: LnurlConfig) -> QuartTrio:
-    """The LNURL app over ``store`` (offers, ledger) and ``balancer`` (invoices, verify)."""
+def create_public_app(
+    store: Store, balancer: Balancer, cfg: LnurlConfig, ops: Ops | None = None
+) -> QuartTrio:
+    """The LNURL app over ``store`` (offers, ledger) and ``balancer`` (invoices, verify),
+    behind ``ops``' rate limiter, metrics and access log when given."""
     verifier = LedgerVerifier(store, PoolSettlements(balancer.pool))
-    deps = LnurlDeps(offers=store, invoices=balancer, verifier=verifier, addresses=store)
+    deps = LnurlDeps(
+        offers=store,
+        invoices=balancer,
+        verifier=verifier,
+        addresses=store,
+        limiter=None if ops is None else ops.limiter,
+        metrics=None if ops is None else ops.metrics,
+        client_ip=None if ops is None else ops.client_ip,
+    )
     return create_lnurl_app(deps, cfg)

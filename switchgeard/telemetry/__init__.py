@@ -5,6 +5,12 @@ log lines and secret redaction. Imports only config, errors, units, the OpenTele
 prometheus_client and trio; exporter threads never call trio.
 """
 
-from switchgeard.telemetry.metrics import BackendSample, Metrics, open_metrics
+from switchgeard.telemetry.metrics import (
+    BackendSample,
+    BalancerTotals,
+    LdapSample,
+    Metrics,
+    open_metrics,
+)
 
-__all__ = ["BackendSample", "Metrics", "open_metrics"]
+__all__ = ["BackendSample", "BalancerTotals", "LdapSample", "Metrics", "open_metrics"]

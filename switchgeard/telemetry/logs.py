@@ -6,13 +6,15 @@ file          loggers (and their children)      content
 lnurl.log     ``switchgeard.lnurl``             public requests: the wallet activity log
 admin.log     ``switchgeard.admin``             audit of admin operations
 balancer.log  ``switchgeard.balancer``          health transitions, failovers
-ldap.log      ``switchgeard.ldap_sync``         LDAP synchronisation
+ldap.log      ``switchgeard.ldap``              LDAP synchronisation
 bolt12.log    ``switchgeard.bolt12``            Bolt12 invoice requests
 system.log    every other ``switchgeard.*``     lifecycle, config reloads, errors
 ============  ================================  ==========================================
 
 Service loggers do not propagate, so each file receives exactly its service's lines and
 wallet activity never reaches stderr (the journal); the system log may also go to stderr.
+Errors are the exception: a service's ERROR lines are written to its file and also handed
+to the system logger, so system.log and the journal see every error.
 Records are formatted and redacted in the calling thread, queued, and written by one
 QueueListener thread to WatchedFileHandlers, which reopen a file logrotate has moved.
 """
@@ -36,7 +38,7 @@ SERVICE_LOGGERS: Mapping[str, str] = {
     "lnurl": "switchgeard.lnurl",
     "admin": "switchgeard.admin",
     "balancer": "switchgeard.balancer",
-    "ldap": "switchgeard.ldap_sync",
+    "ldap": "switchgeard.ldap",
     "bolt12": "switchgeard.bolt12",
 }
 SYSTEM_LOGGER = "switchgeard"
@@ -81,12 +83,29 @@ class _Router(logging.Handler):
             handler.handle(record)
 
 
+class _Escalate(logging.Handler):
+    """On a service logger: hands ERROR and worse on to the system logger (file, stderr)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger(SYSTEM_LOGGER).handle(record)
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceLogs:
     """The open log setup: files by service name, and the redactor to register secrets with."""
 
     files: Mapping[str, Path]
     redactor: Redactor
+    services: tuple[str, ...] = ()
+
+    def set_level(self, level: str) -> None:
+        """Apply ``[logging] level`` ("debug" ... "error") to the system and service loggers."""
+        value = getattr(logging, level.upper())
+        for name in (*self.services, "system"):
+            logging.getLogger(SERVICE_LOGGERS.get(name, SYSTEM_LOGGER)).setLevel(value)
 
 
 def _file_handler(path: Path) -> logging.Handler:
@@ -136,7 +155,7 @@ def open_service_logs(
     listener.start()
     try:
         files = {name: cfg.dir / f"{name}.log" for name in routes} if cfg.dir else {}
-        yield ServiceLogs(files=files, redactor=redactor)
+        yield ServiceLogs(files=files, redactor=redactor, services=tuple(services))
     finally:
         _detach(attached)
         listener.stop()
@@ -167,6 +186,9 @@ def _attach(
         logger.setLevel(level)
         if name != "system" and (name in routes or name in ACTIVITY_SERVICES):
             logger.propagate = False
+            escalate = _Escalate()
+            attached.append((logger, escalate, False, level))
+            logger.addHandler(escalate)
     return attached
 
 

@@ -6,7 +6,9 @@ outcome, error type. Never an IP address, offer id, username or amount.
 Observable gauges run their callbacks wherever a reader collects: in the trio thread for
 the Prometheus endpoint, in the OTLP exporter's own thread otherwise. So callbacks only read
 snapshots (immutable values replaced whole); :meth:`Metrics.refresh`, called from a trio task,
-asks the registered sources to publish new snapshots.
+asks the registered sources to publish new snapshots. Counts that a component keeps itself
+(the balancer's counters, the config watcher's reloads, the LDAP syncer's failures) are
+exported as observable counters over such snapshots rather than counted twice.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import trio
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
-from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import Resource
@@ -49,6 +51,26 @@ class BackendSample:
     enabled: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BalancerTotals:
+    """Cumulative balancer counts since start (from its counters), keyed by backend id."""
+
+    selections: Mapping[str, int] = field(default_factory=dict)
+    failovers: Mapping[str, int] = field(default_factory=dict)
+    invoice_errors: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    """By (backend id, error type)."""
+    settled: Mapping[str, int] = field(default_factory=dict)
+    no_backend: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LdapSample:
+    """The LDAP syncer's state: last successful sync (unix time) and failed attempts."""
+
+    last_success: float | None
+    errors: int
+
+
 @dataclass(frozen=True, slots=True)
 class _RateLimitSnapshot:
     tracked_keys: Mapping[str, int]
@@ -68,6 +90,10 @@ class Metrics:
         self._sources: list[Callable[[], None]] = []
         self._backends: tuple[BackendSample, ...] = ()
         self._ratelimit = _RateLimitSnapshot(MappingProxyType({}), "memory", True, 0)
+        self._totals = BalancerTotals()
+        self._reload_counts: tuple[int, int] = (0, 0)
+        self._ldap: LdapSample | None = None
+        self._identifiers: Mapping[str, int] = MappingProxyType({})
         meter = provider.get_meter("switchgeard", __version__)
         hist = meter.create_histogram
         count = meter.create_counter
@@ -77,19 +103,16 @@ class Metrics:
                              explicit_bucket_boundaries_advisory=SECONDS_BUCKETS)  # fmt: skip
         self._http = hist("http.server.request.duration", unit="s",
                           explicit_bucket_boundaries_advisory=SECONDS_BUCKETS)  # fmt: skip
-        self._selections = count("switchgear.backend.selections", unit="{selection}")
-        self._invoice_errors = count("switchgear.backend.invoice.errors", unit="{error}")
-        self._failovers = count("switchgear.balancer.failovers", unit="{failover}")
-        self._no_backend = count("switchgear.balancer.no_backend", unit="{request}")
-        self._settled = count("switchgear.invoice.settled", unit="{invoice}")
         self._rejections = count("switchgear.ratelimit.rejections", unit="{request}")
-        self._reloads = count("switchgear.config.reloads", unit="{reload}")
         self._inflight = meter.create_up_down_counter("switchgear.backend.inflight", unit="{call}")
+        self._register_observed_counters(meter)
         gauge = meter.create_observable_gauge
         gauge("switchgear.backend.up", [self._observe_up], unit="1")
         gauge("switchgear.backend.enabled", [self._observe_enabled], unit="1")
         gauge("switchgear.ratelimit.tracked_keys", [self._observe_tracked], unit="{key}")
         gauge("switchgear.ratelimit.backend.up", [self._observe_ratelimit_up], unit="1")
+        gauge("switchgear.identifiers", [self._observe_identifiers], unit="{identifier}")
+        gauge("switchgear.ldap.sync.last_success", [self._observe_ldap_success], unit="s")
         meter.create_observable_counter(
             "switchgear.ratelimit.fail_open", [self._observe_fail_open], unit="{request}"
         )
@@ -100,39 +123,18 @@ class Metrics:
     def health_checked(self, backend_id: str, *, outcome: str, seconds: float) -> None:
         self._health.record(seconds, {BACKEND_ID: backend_id, "outcome": outcome})
 
-    def backend_selected(self, backend_id: str) -> None:
-        self._selections.add(1, {BACKEND_ID: backend_id})
-
     def invoice_finished(self, backend_id: str, *, outcome: str, seconds: float) -> None:
         """``outcome`` is ok, error or timeout."""
         self._invoice.record(seconds, {BACKEND_ID: backend_id, "outcome": outcome})
 
-    def invoice_failed(self, backend_id: str, *, error_type: str) -> None:
-        """``error_type``: an exception class name or a gRPC status name."""
-        self._invoice_errors.add(1, {BACKEND_ID: backend_id, "error.type": error_type})
-
     def inflight(self, backend_id: str, delta: int) -> None:
         self._inflight.add(delta, {BACKEND_ID: backend_id})
-
-    def failover(self, backend_id: str) -> None:
-        """A retry moved away from ``backend_id`` (the backend that failed)."""
-        self._failovers.add(1, {BACKEND_ID: backend_id})
-
-    def no_backend(self) -> None:
-        self._no_backend.add(1)
-
-    def invoice_settled(self, backend_id: str) -> None:
-        self._settled.add(1, {BACKEND_ID: backend_id})
 
     def ratelimit_rejected(self, *, endpoint: str, scope: str, mode: str) -> None:
         """``scope`` is total or per_client, ``mode`` enforce or shadow."""
         attributes = {ENDPOINT: endpoint, "switchgear.ratelimit.scope": scope,
                       "switchgear.ratelimit.mode": mode}  # fmt: skip
         self._rejections.add(1, attributes)
-
-    def config_reloaded(self, *, outcome: str) -> None:
-        """``outcome`` is ok or error."""
-        self._reloads.add(1, {"outcome": outcome})
 
     def http_request(self, attributes: Mapping[str, str | int], seconds: float) -> None:
         """Record ``http.server.request.duration`` (attributes built by the HTTP middleware)."""
@@ -152,11 +154,70 @@ class Metrics:
     def publish_backends(self, samples: Iterable[BackendSample]) -> None:
         self._backends = tuple(samples)
 
+    def publish_balancer(self, totals: BalancerTotals) -> None:
+        """Replace the balancer's cumulative counts (selections, failovers, errors, ...)."""
+        self._totals = totals
+
+    def publish_reloads(self, *, ok: int, error: int) -> None:
+        """Config reloads since start: accepted (``ok``) and rejected (``error``)."""
+        self._reload_counts = (ok, error)
+
+    def publish_ldap(self, sample: LdapSample | None) -> None:
+        self._ldap = sample
+
+    def publish_identifiers(self, counts: Mapping[str, int]) -> None:
+        """Lightning Addresses served, by source ("db", "ldap")."""
+        self._identifiers = MappingProxyType(dict(counts))
+
     def publish_ratelimit(
         self, tracked_keys: Mapping[str, int], *, backend: str, up: bool, fail_open: int
     ) -> None:
         frozen = MappingProxyType(dict(tracked_keys))
         self._ratelimit = _RateLimitSnapshot(frozen, backend, up, fail_open)
+
+    def _register_observed_counters(self, meter: Meter) -> None:
+        """Counters whose totals the components keep themselves: exported as they are."""
+        observe = meter.create_observable_counter
+        observe("switchgear.backend.selections", [self._observe_selections], unit="{selection}")
+        observe("switchgear.backend.invoice.errors", [self._observe_errors], unit="{error}")
+        observe("switchgear.balancer.failovers", [self._observe_failovers], unit="{failover}")
+        observe("switchgear.balancer.no_backend", [self._observe_no_backend], unit="{request}")
+        observe("switchgear.invoice.settled", [self._observe_settled], unit="{invoice}")
+        observe("switchgear.config.reloads", [self._observe_reloads], unit="{reload}")
+        observe("switchgear.ldap.sync.errors", [self._observe_ldap_errors], unit="{error}")
+
+    def _observe_selections(self, options: CallbackOptions) -> Iterable[Observation]:
+        return _per_backend(self._totals.selections)
+
+    def _observe_failovers(self, options: CallbackOptions) -> Iterable[Observation]:
+        return _per_backend(self._totals.failovers)
+
+    def _observe_settled(self, options: CallbackOptions) -> Iterable[Observation]:
+        return _per_backend(self._totals.settled)
+
+    def _observe_errors(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(n, {BACKEND_ID: backend, "error.type": error_type})
+                for (backend, error_type), n in self._totals.invoice_errors.items()]  # fmt: skip
+
+    def _observe_no_backend(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(self._totals.no_backend)]
+
+    def _observe_reloads(self, options: CallbackOptions) -> Iterable[Observation]:
+        ok, error = self._reload_counts
+        return [Observation(ok, {"outcome": "ok"}), Observation(error, {"outcome": "error"})]
+
+    def _observe_ldap_errors(self, options: CallbackOptions) -> Iterable[Observation]:
+        sample = self._ldap
+        return [] if sample is None else [Observation(sample.errors)]
+
+    def _observe_ldap_success(self, options: CallbackOptions) -> Iterable[Observation]:
+        sample = self._ldap
+        if sample is None or sample.last_success is None:
+            return []
+        return [Observation(sample.last_success)]
+
+    def _observe_identifiers(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(n, {"source": source}) for source, n in self._identifiers.items()]
 
     def _observe_up(self, options: CallbackOptions) -> Iterable[Observation]:
         return [Observation(int(b.up), {BACKEND_ID: b.id, BACKEND_KIND: b.kind})
@@ -177,6 +238,10 @@ class Metrics:
     def _observe_fail_open(self, options: CallbackOptions) -> Iterable[Observation]:
         snap = self._ratelimit
         return [Observation(snap.fail_open, {"switchgear.ratelimit.backend": snap.backend})]
+
+
+def _per_backend(counts: Mapping[str, int]) -> list[Observation]:
+    return [Observation(n, {BACKEND_ID: backend}) for backend, n in counts.items()]
 
 
 def build_provider(

@@ -54,10 +54,11 @@ class Redactor:
 
 
 class RedactingFilter(logging.Filter):
-    """A handler filter that formats the record's message and replaces it redacted.
+    """A handler filter that replaces the record's message, traceback and stack redacted.
 
-    Tracebacks are handled by :class:`switchgeard.telemetry.logs.ServiceLogs`, which redacts
-    the fully formatted line; this filter is for handlers outside it (e.g. stderr).
+    The service log files redact their fully formatted lines themselves
+    (:func:`switchgeard.telemetry.logs.open_service_logs`); this filter is for handlers
+    outside them (e.g. the daemon's stderr handler).
     """
 
     def __init__(self, redactor: Redactor) -> None:
@@ -67,4 +68,13 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redactor.redact(record.getMessage())
         record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redactor.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redactor.redact(record.stack_info)
         return True
+
+
+_TRACEBACKS = logging.Formatter()

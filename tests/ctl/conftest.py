@@ -25,6 +25,8 @@ socket_mode = "0600"
 [lnurl]
 listen = ["127.0.0.1:0"]
 allowed_hosts = ["pay.example.com"]
+[telemetry]
+prometheus_listen = ""
 [lightning]
 network = "regtest"
 call_timeout = "2s"

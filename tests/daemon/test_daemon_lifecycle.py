@@ -61,7 +61,8 @@ def config_text(tmp_path: Path, extra: str = "") -> str:
     return (
         f'[store]\nurl = "sqlite://{tmp_path}/x.db"\n'
         '[lnurl]\nlisten = ["127.0.0.1:0"]\nqr_scale = 8\n'
-        f'[admin]\nsocket = "{tmp_path}/admin.sock"\n' + extra
+        f'[admin]\nsocket = "{tmp_path}/admin.sock"\n'
+        '[telemetry]\nprometheus_listen = ""\n' + extra
     )
 
 

@@ -47,7 +47,8 @@ def write_config(tmp_path: Path, extra: str = "") -> Path:
     path.write_text(
         f'[store]\nurl = "sqlite://{tmp_path}/switchgeard.db"\n'
         f'[lnurl]\nlisten = ["127.0.0.1:0", "unix:{tmp_path}/http.sock"]\n'
-        f'[admin]\nsocket = "{tmp_path}/admin.sock"\n' + extra
+        f'[admin]\nsocket = "{tmp_path}/admin.sock"\n'
+        '[telemetry]\nprometheus_listen = ""\n' + extra
     )
     return path
 

@@ -20,7 +20,7 @@ import httpx
 import trio
 
 from switchgeard.config import load_config
-from switchgeard.daemon.compose import run_daemon
+from switchgeard.daemon.compose import DaemonAddresses, run_daemon
 from switchgeard.daemon.demo import DEMO_OFFER_ID, fake_backend, seed_demo
 from switchgeard.lightning import open_bridge
 from switchgeard.store import Store, open_store
@@ -42,7 +42,9 @@ TIMING = {
 }
 
 
-def _toml(tmp: Path, balancer: dict[str, Any], lnurl: dict[str, Any]) -> str:
+def _toml(
+    tmp: Path, balancer: dict[str, Any], lnurl: dict[str, Any], sections: dict[str, Any]
+) -> str:
     def value(v: Any) -> str:
         if isinstance(v, str):
             return f'"{v}"'
@@ -70,6 +72,10 @@ def _toml(tmp: Path, balancer: dict[str, Any], lnurl: dict[str, Any]) -> str:
     ]
     lines += section("lnurl", {"listen": ["127.0.0.1:0"], **lnurl})
     lines += section("balancer", {**TIMING, **balancer})
+    # Off unless a test asks: no fixed metrics port, and no limits on the many callbacks.
+    defaults = {"telemetry": {"prometheus_listen": ""}, "ratelimit": {"enabled": False}}
+    for name, items in {**defaults, **sections}.items():
+        lines += section(name, items)
     return "\n".join(lines) + "\n"
 
 
@@ -80,6 +86,7 @@ class World:
     cln: FakeCln
     store: Store
     http: httpx.AsyncClient
+    addresses: DaemonAddresses | None = None
 
     async def first_call(self, path: str = OFFER_PATH) -> dict[str, Any]:
         response = await self.http.get(path)
@@ -110,10 +117,15 @@ def metadata_hash(first: dict[str, Any]) -> str:
 
 @asynccontextmanager
 async def open_world(
-    tmp_path: Path, *, balancer: dict[str, Any] | None = None, lnurl: dict[str, Any] | None = None
+    tmp_path: Path,
+    *,
+    balancer: dict[str, Any] | None = None,
+    lnurl: dict[str, Any] | None = None,
+    sections: dict[str, Any] | None = None,
 ) -> AsyncIterator[World]:
+    """``sections`` adds or replaces whole TOML sections (e.g. "logging", "ratelimit")."""
     path = tmp_path / "switchgeard.toml"
-    path.write_text(_toml(tmp_path, balancer or {}, lnurl or {}), encoding="utf-8")
+    path.write_text(_toml(tmp_path, balancer or {}, lnurl or {}, sections or {}), "utf-8")
     config = load_config(path)
     async with open_bridge(), trio.open_nursery() as nursery:
         lnd = await nursery.start(serve_fake_lnd, tmp_path / "lnd")
@@ -123,5 +135,5 @@ async def open_world(
             addresses = await nursery.start(partial(run_daemon, config))
             base = addresses.lnurl[0]
             async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-                yield World(base, lnd, cln, store, http)
+                yield World(base, lnd, cln, store, http, addresses)
         nursery.cancel_scope.cancel()

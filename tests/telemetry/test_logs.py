@@ -35,7 +35,7 @@ def test_each_file_receives_exactly_its_services_lines(tmp_path: Path) -> None:
         logging.getLogger("switchgeard.lnurl").warning("wallet asked for too much")
         logging.getLogger("switchgeard.admin.audit").info("admin created offer")
         logging.getLogger("switchgeard.balancer.health").info("backend b1 unhealthy")
-        logging.getLogger("switchgeard.ldap_sync").info("ldap synced")
+        logging.getLogger("switchgeard.ldap").info("ldap synced")
         logging.getLogger("switchgeard.daemon").info("started")
         logging.getLogger("switchgeard.config.watch").info("config reloaded")
         logging.getLogger("switchgeard.balancer").debug("below the level: dropped")
@@ -67,6 +67,26 @@ def test_without_a_directory_wallet_activity_never_reaches_stderr() -> None:
     out = stderr.getvalue()
     assert "wallet" not in out
     assert "backend down" in out and "started" in out
+
+
+@pytest.mark.allow_error_logs
+def test_a_services_errors_also_reach_the_system_log(tmp_path: Path) -> None:
+    stderr = io.StringIO()
+    with open_service_logs(LoggingConfig(dir=tmp_path), stderr=stderr) as logs:
+        logging.getLogger("switchgeard.lnurl").error("store failed while serving")
+        logging.getLogger("switchgeard.lnurl").warning("wallet asked for too much")
+        logs.set_level("error")
+        logging.getLogger("switchgeard.balancer").warning("below the new level")
+    assert [line.split(": ", 1)[1] for line in _lines(tmp_path / "lnurl.log")] == [
+        "store failed while serving",
+        "wallet asked for too much",
+    ]
+    system = _lines(tmp_path / "system.log")
+    assert [line.split(" ", 3)[3] for line in system] == [
+        "switchgeard.lnurl: store failed while serving"
+    ]
+    assert "store failed" in stderr.getvalue() and "wallet" not in stderr.getvalue()
+    assert _lines(tmp_path / "balancer.log") == []
 
 
 def test_loggers_are_restored_on_exit(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from switchgeard.config.model import Seconds, TelemetryConfig
 from switchgeard.errors import ConfigError
-from switchgeard.telemetry import BackendSample, Metrics, open_metrics
+from switchgeard.telemetry import BackendSample, BalancerTotals, LdapSample, Metrics, open_metrics
 from switchgeard.telemetry.access import ClientIpFormat, HttpObserver
 from switchgeard.telemetry.export import parse_listen
 
@@ -38,6 +38,9 @@ EXPECTED: dict[str, set[str]] = {
     "switchgear_ratelimit_tracked_keys": {"switchgear_endpoint"},
     "switchgear_ratelimit_fail_open": {"switchgear_ratelimit_backend"},
     "switchgear_config_reloads": {"outcome"},
+    "switchgear_identifiers": {"source"},
+    "switchgear_ldap_sync_last_success_seconds": set(),
+    "switchgear_ldap_sync_errors": set(),
     "http_server_request_duration_seconds": {
         "http_request_method", "http_route", "http_response_status_code", "url_scheme",
         "network_protocol_version",
@@ -75,15 +78,21 @@ def _exercise(metrics: Metrics) -> None:
     metrics.publish_backends([BackendSample(BACKEND, "lnd", up=True, enabled=True)])
     metrics.publish_ratelimit({"invoice": 3}, backend="memory", up=True, fail_open=0)
     metrics.health_checked(BACKEND, outcome="ok", seconds=0.02)
-    metrics.backend_selected(BACKEND)
     metrics.invoice_finished(BACKEND, outcome="ok", seconds=0.1)
-    metrics.invoice_failed(BACKEND, error_type="BackendUnavailable")
     metrics.inflight(BACKEND, 1)
-    metrics.failover(BACKEND)
-    metrics.no_backend()
-    metrics.invoice_settled(BACKEND)
+    metrics.publish_balancer(
+        BalancerTotals(
+            selections={BACKEND: 2},
+            failovers={BACKEND: 1},
+            invoice_errors={(BACKEND, "BackendUnavailable"): 1},
+            settled={BACKEND: 1},
+            no_backend=1,
+        )
+    )
     metrics.ratelimit_rejected(endpoint="invoice", scope="per_client", mode="enforce")
-    metrics.config_reloaded(outcome="ok")
+    metrics.publish_reloads(ok=1, error=0)
+    metrics.publish_ldap(LdapSample(last_success=1_700_000_000.0, errors=0))
+    metrics.publish_identifiers({"db": 2, "ldap": 3})
 
 
 async def _scrape(address: str, path: str = "/metrics") -> tuple[str, str]:
