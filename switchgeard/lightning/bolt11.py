@@ -13,6 +13,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import reduce
+from operator import xor
 
 import coincurve
 
@@ -20,8 +22,16 @@ from switchgeard.errors import DecodeError
 from switchgeard.units import MSAT_PER_BTC, Msat, NodeKey
 
 CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-_VALUES = {char: index for index, char in enumerate(CHARSET)}
 _GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+_POLYMOD_TABLE = tuple(
+    reduce(xor, (g for bit, g in enumerate(_GENERATOR) if top >> bit & 1), 0) for top in range(32)
+)
+"""The generator terms for each value of the checksum's top five bits, XORed together."""
+_WORD_OF = bytes.maketrans(CHARSET.encode(), bytes(range(32)))
+"""bech32 data characters → 5-bit word values (``bytes.translate``)."""
+_BASE32_DIGIT = bytes.maketrans(bytes(range(32)), b"0123456789abcdefghijklmnopqrstuv")
+"""5-bit word values → the digits ``int(text, 32)`` reads."""
+_DATA_CHARS = frozenset(CHARSET)
 _HRP = re.compile(r"^ln(bcrt|bc|tbs|tb)(?:([0-9]+)([munp]?))?$")
 _MULTIPLIER_MSAT = {"": MSAT_PER_BTC, "m": 10**8, "u": 10**5, "n": 100}
 _SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -77,12 +87,9 @@ class DecodedInvoice:
 
 def bech32_polymod(values: list[int]) -> int:
     checksum = 1
+    table = _POLYMOD_TABLE
     for value in values:
-        top = checksum >> 25
-        checksum = (checksum & 0x1FFFFFF) << 5 ^ value
-        for bit, generator in enumerate(_GENERATOR):
-            if (top >> bit) & 1:
-                checksum ^= generator
+        checksum = (checksum & 0x1FFFFFF) << 5 ^ value ^ table[checksum >> 25]
     return checksum
 
 
@@ -92,7 +99,7 @@ def bech32_hrp_expand(hrp: str) -> list[int]:
 
 def bech32_split(text: str) -> tuple[str, list[int]]:
     """Split and checksum-verify a bech32 string of any length; return (hrp, words)."""
-    if any(ord(char) < 33 or ord(char) > 126 for char in text):
+    if text and (not text.isascii() or min(text) < "!" or max(text) > "~"):
         raise DecodeError("bech32: invalid character")
     if text.lower() != text and text.upper() != text:
         raise DecodeError("bech32: mixed case")
@@ -101,9 +108,9 @@ def bech32_split(text: str) -> tuple[str, list[int]]:
     if separator < 1 or separator + 7 > len(text):
         raise DecodeError("bech32: missing separator '1' or too short")
     hrp, data = text[:separator], text[separator + 1 :]
-    if any(char not in _VALUES for char in data):
+    if not _DATA_CHARS.issuperset(data):
         raise DecodeError("bech32: invalid data character")
-    words = [_VALUES[char] for char in data]
+    words = list(data.encode("ascii").translate(_WORD_OF))
     if bech32_polymod(bech32_hrp_expand(hrp) + words) != 1:
         raise DecodeError("bech32: bad checksum")
     return hrp, words[:-6]
@@ -111,26 +118,21 @@ def bech32_split(text: str) -> tuple[str, list[int]]:
 
 def words_to_bytes(words: list[int], *, pad: bool = False) -> bytes:
     """Regroup 5-bit words into bytes. Without ``pad``, leftover bits must be zero."""
-    accumulator = bits = 0
-    out = bytearray()
-    for word in words:
-        accumulator = accumulator << 5 | word
-        bits += 5
-        while bits >= 8:
-            bits -= 8
-            out.append(accumulator >> bits & 0xFF)
-    if pad and bits:
-        out.append(accumulator << (8 - bits) & 0xFF)
-    elif not pad and accumulator & ((1 << bits) - 1):
+    bits = len(words) * 5
+    number = words_to_int(words)
+    if pad:
+        return (number << (-bits % 8)).to_bytes(-(-bits // 8), "big")
+    leftover = bits % 8
+    if number & ((1 << leftover) - 1):
         raise DecodeError("non-zero padding bits")
-    return bytes(out)
+    return (number >> leftover).to_bytes(bits // 8, "big")
 
 
 def words_to_int(words: list[int]) -> int:
-    number = 0
-    for word in words:
-        number = number << 5 | word
-    return number
+    """The big-endian number the 5-bit ``words`` spell (0 for none)."""
+    if not words:
+        return 0
+    return int(bytes(words).translate(_BASE32_DIGIT), 32)
 
 
 def parse_hrp(hrp: str) -> tuple[str, Msat | None]:
