@@ -89,10 +89,20 @@ class Database(Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
-    async def run(self, work: Callable[[Tx], T], *, write: bool = True, atomic: bool = True) -> T:
+    async def run(
+        self,
+        work: Callable[[Tx], T],
+        *,
+        write: bool = True,
+        atomic: bool = True,
+        durable: bool = True,
+    ) -> T:
         """Run ``work`` in one transaction (``atomic``) or in autocommit mode (one statement).
 
-        ``write`` takes the write lock up front (SQLite ``BEGIN IMMEDIATE``).
+        ``write`` takes the write lock up front (SQLite ``BEGIN IMMEDIATE``). A write with
+        ``durable=False`` may return before its commit reaches the disk: it survives a
+        crash of the process but not necessarily a power loss or kernel crash (SQLite
+        ``synchronous=NORMAL``; PostgreSQL commits are always flushed).
         """
         ...
 

@@ -72,8 +72,20 @@ class PostgresDatabase:
     def dialect(self) -> Dialect:
         return _DIALECT
 
-    async def run(self, work: Callable[[Tx], T], *, write: bool = True, atomic: bool = True) -> T:
-        """Run ``work``; retried (up to 3 times) when PostgreSQL reports a deadlock."""
+    async def run(
+        self,
+        work: Callable[[Tx], T],
+        *,
+        write: bool = True,
+        atomic: bool = True,
+        durable: bool = True,
+    ) -> T:
+        """Run ``work``; retried (up to 3 times) when PostgreSQL reports a deadlock.
+
+        ``durable`` is ignored: every commit is flushed (``synchronous_commit`` as the
+        server configures it); concurrent commits share a flush (group commit), and
+        switching it per transaction would cost the ledger write extra round trips.
+        """
         for attempt in range(1, _RETRIES + 1):
             try:
                 return await self._run_once(work, atomic=atomic)

@@ -253,9 +253,15 @@ class SqlStore:
     # Invoice ledger -------------------------------------------------------------------
 
     async def record_invoice(self, entry: InvoiceEntry) -> None:
-        """Add a ledger entry in one round trip; ``Conflict`` if its payment hash exists."""
+        """Add a ledger entry in one round trip; ``Conflict`` if its payment hash exists.
+
+        Not flushed to disk before returning (``durable=False``): this write is on every
+        LNURL callback, and losing the last entries to a power cut loses bookkeeping, not
+        money (the invoice lives on its node, which the settlement watcher follows).
+        """
         checked = validate.check_invoice(entry)
-        await self._db.run(partial(ledger.record_invoice, entry=checked), atomic=False)
+        work = partial(ledger.record_invoice, entry=checked)
+        await self._db.run(work, atomic=False, durable=False)
 
     async def get_invoice(self, payment_hash: str) -> InvoiceEntry:
         work = partial(ledger.get_invoice, payment_hash=validate.payment_hash_value(payment_hash))

@@ -1,9 +1,12 @@
 """The SQLite engine: stdlib sqlite3 in worker threads.
 
 One connection (``check_same_thread=False``) serialised by a ``CapacityLimiter(1)``; WAL
-journal with ``synchronous=FULL`` so an acknowledged write survives a crash; autocommit mode
-(``isolation_level=None``) with explicit ``BEGIN IMMEDIATE``/``COMMIT``, each transaction
-inside one thread call; a cancelled caller interrupts the running statement.
+journal with ``synchronous=FULL`` so an acknowledged write survives a crash, except writes
+run with ``durable=False`` (the invoice ledger), which commit with ``synchronous=NORMAL``:
+no fsync per commit, so they survive a crash of the process but the last ones may be lost
+on power loss, until the next durable commit or checkpoint flushes the WAL. Autocommit
+mode (``isolation_level=None``) with explicit ``BEGIN IMMEDIATE``/``COMMIT``, each
+transaction inside one thread call; a cancelled caller interrupts the running statement.
 """
 
 from __future__ import annotations
@@ -64,18 +67,29 @@ class SqliteDatabase:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self._limiter = trio.CapacityLimiter(1)
+        self._durable = True
+        """Whether the connection is in ``synchronous=FULL`` (as ``_connect`` leaves it)."""
 
     @property
     def dialect(self) -> Dialect:
         return _DIALECT
 
-    async def run(self, work: Callable[[Tx], T], *, write: bool = True, atomic: bool = True) -> T:
+    async def run(
+        self,
+        work: Callable[[Tx], T],
+        *,
+        write: bool = True,
+        atomic: bool = True,
+        durable: bool = True,
+    ) -> T:
         async with self._limiter:
-            job = partial(self._transact, work, write=write, atomic=atomic)
+            job = partial(self._transact, work, write=write, atomic=atomic, durable=durable)
             return await run_interruptible(job, self._conn.interrupt)
 
-    def _transact(self, work: Callable[[Tx], T], *, write: bool, atomic: bool) -> T:
+    def _transact(self, work: Callable[[Tx], T], *, write: bool, atomic: bool, durable: bool) -> T:
         tx = SqliteTx(self._conn)
+        if write:
+            self._set_durable(tx, durable)
         if not atomic:
             return work(tx)
         tx.execute("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -90,6 +104,16 @@ class SqliteDatabase:
                 # The error that got us here is the one to report; a failed rollback is not.
                 with suppress(sqlite3.Error):
                     self._conn.execute("ROLLBACK")
+
+    def _set_durable(self, tx: SqliteTx, durable: bool) -> None:
+        """Switch ``synchronous`` between FULL and NORMAL, outside any transaction.
+
+        Only writes switch it (a read commits nothing); the flag changes only after the
+        pragma succeeded, so an interrupted switch is retried by the next write.
+        """
+        if durable != self._durable:
+            tx.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
+            self._durable = durable
 
     async def close(self) -> None:
         async with self._limiter:

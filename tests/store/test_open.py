@@ -66,17 +66,29 @@ class CountingDatabase:
 
     inner: Database
     calls: list[tuple[bool, int]] = dataclasses.field(default_factory=list)
+    durable: list[bool] = dataclasses.field(default_factory=list)
 
     @property
     def dialect(self) -> Dialect:
         return self.inner.dialect
 
-    async def run(self, work: Callable[[Tx], T], *, write: bool = True, atomic: bool = True) -> T:
+    async def run(
+        self,
+        work: Callable[[Tx], T],
+        *,
+        write: bool = True,
+        atomic: bool = True,
+        durable: bool = True,
+    ) -> T:
         statements: list[str] = []
         result = await self.inner.run(
-            lambda tx: work(CountingTx(tx, statements)), write=write, atomic=atomic
+            lambda tx: work(CountingTx(tx, statements)),
+            write=write,
+            atomic=atomic,
+            durable=durable,
         )
         self.calls.append((atomic, len(statements)))
+        self.durable.append(durable)
         return result
 
 
@@ -87,4 +99,31 @@ async def test_recording_an_invoice_is_one_autocommit_statement(store_config: St
         store = SqlStore(counting, store_config, clock=samples.FakeClock())
         await store.record_invoice(samples.invoice(1))
         assert counting.calls == [(False, 1)]
+        assert counting.durable == [False]
         assert (await store.get_invoice(samples.invoice(1).payment_hash)).bolt11 == "lnbc1n1fake"
+
+
+async def test_sqlite_flushes_every_commit_except_ledger_entries(tmp_path: Path) -> None:
+    config = StoreConfig(url=f"sqlite:///{tmp_path}/sync.db")
+    async with open_database(config) as database:
+        await database.run(partial(migrate, now=samples.START))
+        store = SqlStore(database, config, clock=samples.FakeClock())
+
+        async def synchronous() -> int:
+            row = await database.run(lambda tx: tx.row("PRAGMA synchronous"), write=False)
+            assert row is not None
+            return int(row[0])
+
+        full, normal = 2, 1
+        assert await synchronous() == full
+        await store.record_invoice(samples.invoice(1))
+        assert await synchronous() == normal
+        await store.get_invoice(samples.invoice(1).payment_hash)  # reads leave it alone
+        assert await synchronous() == normal
+        await store.set_sync_state("cursor", "1")
+        assert await synchronous() == full
+        await store.record_invoice(samples.invoice(2))
+        await store.mark_settled(
+            samples.invoice(2).payment_hash, samples.preimage(2), samples.START
+        )
+        assert await synchronous() == full
