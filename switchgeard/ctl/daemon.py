@@ -59,6 +59,8 @@ def _print_status(ctx: Context) -> None:
     rows = [status_row(b) for b in status["backends"]]
     ctx.out.table(STATUS_COLUMNS, rows, health_column=2)
     ctx.out.line(summary(status))
+    if status.get("ldap") is not None:
+        ctx.out.line(ldap_summary(status["ldap"]))
 
 
 def status_row(b: dict[str, Any]) -> list[str]:
@@ -98,6 +100,22 @@ def summary(status: dict[str, Any]) -> str:
     last = status.get("lastReload")
     if last is not None:
         parts.append("last reload ok" if last["ok"] else f"last reload FAILED: {last['error']}")
+    return "; ".join(parts)
+
+
+def ldap_summary(ldap: dict[str, Any]) -> str:
+    """One line on the LDAP sync: state, addresses, last sync and, while failing, the error."""
+    mode = f" ({ldap['mode']})" if ldap.get("mode") else ""
+    parts = [
+        f"ldap {ldap['state']}{mode}",
+        f"{ldap['addresses']} addresses",
+        f"last sync {ldap.get('lastSyncedAt') or 'never'}",
+    ]
+    skipped = ldap.get("invalidCount", 0) + ldap.get("duplicateCount", 0)
+    if skipped:
+        parts.append(f"{skipped} entries skipped")
+    if ldap["state"] in ("unavailable", "refused") and ldap.get("lastError"):
+        parts.append(f"error: {ldap['lastError']}")
     return "; ".join(parts)
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from switchgeard import __version__
 from switchgeard.admin import protocol
+from switchgeard.ctl.addresses import add_address_verbs
 from switchgeard.ctl.backends import add_backend_verbs
 from switchgeard.ctl.configfile import add_config_verbs
 from switchgeard.ctl.context import Context, UsageError
@@ -42,6 +43,7 @@ NOUNS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "backend": ("Lightning nodes (the /discovery resource)", add_backend_verbs),
     "offer": ("LNURL-pay offers", add_offer_verbs),
     "metadata": ("what wallets show for offers", add_metadata_verbs),
+    "address": ("Lightning Addresses (LUD-16), user@domain", add_address_verbs),
     "status": ("backends, their health, and a summary", add_status_arguments),
     "reload": ("re-read the daemon's config file", add_reload_arguments),
     "config": ("write or check a config file", add_config_verbs),

@@ -162,7 +162,7 @@ def metadata_from_flags(args: argparse.Namespace, base: dict[str, Any]) -> dict[
         if getattr(args, flag) is not None:
             body[key] = getattr(args, flag)
     if args.image is not None:
-        body["image"] = _image(args.image)
+        body["image"] = image_from_file(args.image)
     if args.email is not None:
         body["identifier"] = {"email": args.email}
     elif args.identifier is not None:
@@ -170,7 +170,8 @@ def metadata_from_flags(args: argparse.Namespace, base: dict[str, Any]) -> dict[
     return body
 
 
-def _image(path: str) -> dict[str, str]:
+def image_from_file(path: str) -> dict[str, str]:
+    """``{"png"|"jpeg": base64}`` from an image file; ``CtlError`` names the file and why."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:

@@ -44,6 +44,6 @@ def test_a_remote_command_loads_only_http_client() -> None:
 def test_every_noun_builds_its_verbs() -> None:
     parser = build_parser()
     for argv in (["backend", "list"], ["offer", "list"], ["metadata", "list"], ["status"],
-                 ["reload"], ["config", "check", "x"]):  # fmt: skip
+                 ["address", "list"], ["reload"], ["config", "check", "x"]):  # fmt: skip
         assert parser.parse_args(argv).noun == argv[0]
-    assert set(NOUNS) == {"backend", "offer", "metadata", "status", "reload", "config"}
+    assert set(NOUNS) == {"backend", "offer", "metadata", "address", "status", "reload", "config"}
