@@ -13,25 +13,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import reduce
-from operator import xor
 
 import coincurve
 
+from switchgeard.bech32 import split as bech32_split
 from switchgeard.errors import DecodeError
 from switchgeard.units import MSAT_PER_BTC, Msat, NodeKey
 
-CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-_GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
-_POLYMOD_TABLE = tuple(
-    reduce(xor, (g for bit, g in enumerate(_GENERATOR) if top >> bit & 1), 0) for top in range(32)
-)
-"""The generator terms for each value of the checksum's top five bits, XORed together."""
-_WORD_OF = bytes.maketrans(CHARSET.encode(), bytes(range(32)))
-"""bech32 data characters → 5-bit word values (``bytes.translate``)."""
 _BASE32_DIGIT = bytes.maketrans(bytes(range(32)), b"0123456789abcdefghijklmnopqrstuv")
 """5-bit word values → the digits ``int(text, 32)`` reads."""
-_DATA_CHARS = frozenset(CHARSET)
 _HRP = re.compile(r"^ln(bcrt|bc|tbs|tb)(?:([0-9]+)([munp]?))?$")
 _MULTIPLIER_MSAT = {"": MSAT_PER_BTC, "m": 10**8, "u": 10**5, "n": 100}
 _SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -83,37 +73,6 @@ class DecodedInvoice:
     @property
     def expires_at(self) -> datetime:
         return datetime.fromtimestamp(self.timestamp + self.expiry, tz=UTC)
-
-
-def bech32_polymod(values: list[int]) -> int:
-    checksum = 1
-    table = _POLYMOD_TABLE
-    for value in values:
-        checksum = (checksum & 0x1FFFFFF) << 5 ^ value ^ table[checksum >> 25]
-    return checksum
-
-
-def bech32_hrp_expand(hrp: str) -> list[int]:
-    return [ord(char) >> 5 for char in hrp] + [0] + [ord(char) & 31 for char in hrp]
-
-
-def bech32_split(text: str) -> tuple[str, list[int]]:
-    """Split and checksum-verify a bech32 string of any length; return (hrp, words)."""
-    if text and (not text.isascii() or min(text) < "!" or max(text) > "~"):
-        raise DecodeError("bech32: invalid character")
-    if text.lower() != text and text.upper() != text:
-        raise DecodeError("bech32: mixed case")
-    text = text.lower()
-    separator = text.rfind("1")
-    if separator < 1 or separator + 7 > len(text):
-        raise DecodeError("bech32: missing separator '1' or too short")
-    hrp, data = text[:separator], text[separator + 1 :]
-    if not _DATA_CHARS.issuperset(data):
-        raise DecodeError("bech32: invalid data character")
-    words = list(data.encode("ascii").translate(_WORD_OF))
-    if bech32_polymod(bech32_hrp_expand(hrp) + words) != 1:
-        raise DecodeError("bech32: bad checksum")
-    return hrp, words[:-6]
 
 
 def words_to_bytes(words: list[int], *, pad: bool = False) -> bytes:

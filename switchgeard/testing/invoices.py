@@ -11,11 +11,9 @@ from dataclasses import dataclass
 
 import coincurve
 
-from switchgeard.lightning.bolt11 import (
-    CHARSET,
-    bech32_hrp_expand,
-    bech32_polymod,
-)
+from switchgeard.bech32 import CHARSET
+from switchgeard.bech32 import hrp_expand as bech32_hrp_expand
+from switchgeard.bech32 import polymod as bech32_polymod
 from switchgeard.units import MSAT_PER_BTC
 
 _TAGS = {"p": 1, "s": 16, "d": 13, "h": 23, "n": 19, "x": 6, "c": 24, "9": 5, "m": 27}

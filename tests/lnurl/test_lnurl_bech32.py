@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from switchgeard.bech32 import decode as bech32_decode
+from switchgeard.bech32 import encode as bech32_encode
 from switchgeard.errors import DecodeError
-from switchgeard.lnurl.bech32 import bech32_decode, bech32_encode, decode_lnurl, encode_lnurl
+from switchgeard.lnurl.bech32 import decode_lnurl, encode_lnurl
 
 LUD01_URL = (
     "https://service.com/api?q=3fc3645b439ce8e7f2553a69e5267081d96dcd340693afabe04be7b0ccd178df"
