@@ -17,11 +17,14 @@ from switchgeard.admin import protocol
 from switchgeard.admin.ports import AdminDeps, AdminStore
 from switchgeard.admin.wire import (
     ApiError,
+    add_resource,
     check_fields,
-    check_same,
+    create_response,
     empty_response,
     json_response,
     page_query,
+    put_response,
+    read_body,
     read_json_object,
 )
 from switchgeard.errors import Conflict, InvalidInput, NotFound
@@ -61,17 +64,11 @@ def add_address_routes(app: QuartTrio, deps: AdminDeps) -> None:
         return json_response([address_to_json(a) for a in found])
 
     async def create_address() -> Response:
-        body = await read_json_object()
-        check_fields(body, ADDRESS_FIELDS)
-        address = address_from_json(body)
+        address = address_from_json(await read_body(ADDRESS_FIELDS))
         location = protocol.address_path(address.domain, address.username)
-        try:
-            created = await store.create_address(address)
-        except Conflict as exc:
-            raise ApiError(
-                protocol.CONFLICT, str(exc), field="username", headers={"Location": location}
-            ) from exc
-        return json_response(address_to_json(created), 201, {"Location": location})
+        return await create_response(
+            store.create_address, address, address_to_json, location=location, field="username"
+        )
 
     async def get_address(domain: str, username: str) -> Response:
         return json_response(
@@ -80,17 +77,11 @@ def add_address_routes(app: QuartTrio, deps: AdminDeps) -> None:
 
     async def put_address(domain: str, username: str) -> Response:
         domain, username = address_key(domain, username)
-        body = await read_json_object()
-        check_fields(body, ADDRESS_FIELDS)
-        check_same(body, "domain", domain)
-        check_same(body, "username", username)
+        body = await read_body(ADDRESS_FIELDS, domain=domain, username=username)
         address = address_from_json(body, domain=domain, username=username)
         await _refuse_ldap(store, domain, username)
-        stored, created = await store.put_address(address)
-        if created:
-            location = {"Location": protocol.address_path(domain, username)}
-            return json_response(address_to_json(stored), 201, location)
-        return empty_response(204)
+        location = protocol.address_path(domain, username)
+        return put_response(await store.put_address(address), address_to_json, location)
 
     async def patch_address(domain: str, username: str) -> Response:
         domain, username = address_key(domain, username)
@@ -107,14 +98,12 @@ def add_address_routes(app: QuartTrio, deps: AdminDeps) -> None:
         await store.delete_address(domain, username)
         return empty_response(204)
 
-    base = protocol.ADDRESSES
-    app.add_url_rule(base, "list_addresses", list_addresses, methods=["GET"])
-    app.add_url_rule(base, "create_address", create_address, methods=["POST"])
-    item = f"{base}/<domain>/<username>"
-    app.add_url_rule(item, "get_address", get_address, methods=["GET"])
-    app.add_url_rule(item, "put_address", put_address, methods=["PUT"])
-    app.add_url_rule(item, "patch_address", patch_address, methods=["PATCH"])
-    app.add_url_rule(item, "delete_address", delete_address, methods=["DELETE"])
+    add_resource(
+        app,
+        (protocol.ADDRESSES, f"{protocol.ADDRESSES}/<domain>/<username>"),
+        {"GET": list_addresses, "POST": create_address},
+        {"GET": get_address, "PUT": put_address, "PATCH": patch_address, "DELETE": delete_address},
+    )
 
 
 def address_key(domain: str, username: str) -> tuple[str, str]:

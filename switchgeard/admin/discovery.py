@@ -11,14 +11,15 @@ from switchgeard.admin.wire import (
     BACKEND_FIELDS,
     PATCH_FIELDS,
     ApiError,
-    check_fields,
+    add_resource,
     check_same,
+    create_response,
     empty_response,
     json_response,
     node_key_param,
-    read_json_object,
+    put_response,
+    read_body,
 )
-from switchgeard.errors import Conflict
 from switchgeard.store.codec import (
     backend_from_json,
     backend_patch_from_json,
@@ -50,17 +51,11 @@ def add_discovery_routes(app: QuartTrio, deps: AdminDeps) -> None:
         return json_response([backend_to_json(b) for b in backends], 200, {"ETag": etag})
 
     async def create_backend() -> Response:
-        body = await read_json_object()
-        check_fields(body, BACKEND_FIELDS)
-        backend = backend_from_json(body)
+        backend = backend_from_json(await read_body(BACKEND_FIELDS))
         location = protocol.backend_path(backend.public_key)
-        try:
-            created = await store.create_backend(backend)
-        except Conflict as exc:
-            raise ApiError(
-                protocol.CONFLICT, str(exc), field="publicKey", headers={"Location": location}
-            ) from exc
-        return json_response(backend_to_json(created), 201, {"Location": location})
+        return await create_response(
+            store.create_backend, backend, backend_to_json, location=location, field="publicKey"
+        )
 
     async def get_backend(public_key: str) -> Response:
         backend = await store.get_backend(node_key_param(public_key))
@@ -68,22 +63,16 @@ def add_discovery_routes(app: QuartTrio, deps: AdminDeps) -> None:
 
     async def put_backend(public_key: str) -> Response:
         key = node_key_param(public_key)
-        body = await read_json_object()
-        check_fields(body, BACKEND_FIELDS)
+        body = await read_body(BACKEND_FIELDS)
         if body.get("publicKey") is not None:
             check_same({"publicKey": parse_node_key(str(body["publicKey"]))}, "publicKey", key)
         backend = backend_from_json(body, public_key=key)
-        stored, created = await store.put_backend(backend)
-        if created:
-            location = {"Location": protocol.backend_path(key)}
-            return json_response(backend_to_json(stored), 201, location)
-        return empty_response(204)
+        location = protocol.backend_path(key)
+        return put_response(await store.put_backend(backend), backend_to_json, location)
 
     async def patch_backend(public_key: str) -> Response:
         key = node_key_param(public_key)
-        body = await read_json_object()
-        check_fields(body, PATCH_FIELDS)
-        patch = backend_patch_from_json(body)
+        patch = backend_patch_from_json(await read_body(PATCH_FIELDS))
         await store.patch_backend(key, patch)
         return empty_response(204)
 
@@ -91,11 +80,9 @@ def add_discovery_routes(app: QuartTrio, deps: AdminDeps) -> None:
         await store.delete_backend(node_key_param(public_key))
         return empty_response(204)
 
-    base = protocol.DISCOVERY
-    app.add_url_rule(base, "list_backends", list_backends, methods=["GET"])
-    app.add_url_rule(base, "create_backend", create_backend, methods=["POST"])
-    item = f"{base}/<public_key>"
-    app.add_url_rule(item, "get_backend", get_backend, methods=["GET"])
-    app.add_url_rule(item, "put_backend", put_backend, methods=["PUT"])
-    app.add_url_rule(item, "patch_backend", patch_backend, methods=["PATCH"])
-    app.add_url_rule(item, "delete_backend", delete_backend, methods=["DELETE"])
+    add_resource(
+        app,
+        (protocol.DISCOVERY, f"{protocol.DISCOVERY}/<public_key>"),
+        {"GET": list_backends, "POST": create_backend},
+        {"GET": get_backend, "PUT": put_backend, "PATCH": patch_backend, "DELETE": delete_backend},
+    )

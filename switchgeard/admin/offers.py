@@ -10,17 +10,16 @@ from switchgeard.admin.ports import AdminDeps
 from switchgeard.admin.wire import (
     METADATA_FIELDS,
     OFFER_FIELDS,
-    ApiError,
+    add_resource,
     bool_query,
-    check_fields,
-    check_same,
+    create_response,
     empty_response,
     json_response,
     page_query,
-    read_json_object,
+    put_response,
+    read_body,
     uuid_param,
 )
-from switchgeard.errors import Conflict
 from switchgeard.store.codec import (
     metadata_from_json,
     metadata_to_json,
@@ -38,17 +37,11 @@ def add_offer_routes(app: QuartTrio, deps: AdminDeps) -> None:
         return json_response([offer_to_json(o) for o in offers])
 
     async def create_offer() -> Response:
-        body = await read_json_object()
-        check_fields(body, OFFER_FIELDS)
-        offer = offer_from_json(body)
+        offer = offer_from_json(await read_body(OFFER_FIELDS))
         location = protocol.offer_path(offer.partition, str(offer.id))
-        try:
-            created = await store.create_offer(offer)
-        except Conflict as exc:
-            raise ApiError(
-                protocol.CONFLICT, str(exc), field="id", headers={"Location": location}
-            ) from exc
-        return json_response(offer_to_json(created), 201, {"Location": location})
+        return await create_response(
+            store.create_offer, offer, offer_to_json, location=location, field="id"
+        )
 
     async def get_offer(partition: str, offer_id: str) -> Response:
         key = uuid_param(offer_id)
@@ -59,29 +52,23 @@ def add_offer_routes(app: QuartTrio, deps: AdminDeps) -> None:
 
     async def put_offer(partition: str, offer_id: str) -> Response:
         key = uuid_param(offer_id)
-        body = await read_json_object()
-        check_fields(body, OFFER_FIELDS)
-        check_same(body, "partition", partition)
-        check_same(body, "id", str(key))
+        body = await read_body(OFFER_FIELDS, partition=partition, id=str(key))
         offer = offer_from_json(body, partition=partition, id=key)
-        stored, created = await store.put_offer(offer)
-        if created:
-            location = {"Location": protocol.offer_path(partition, str(key))}
-            return json_response(offer_to_json(stored), 201, location)
-        return empty_response(204)
+        location = protocol.offer_path(partition, str(key))
+        return put_response(await store.put_offer(offer), offer_to_json, location)
 
     async def delete_offer(partition: str, offer_id: str) -> Response:
         await store.delete_offer(partition, uuid_param(offer_id))
         return empty_response(204)
 
     base = protocol.OFFERS
-    app.add_url_rule(base, "list_all_offers", list_offers, methods=["GET"])
-    app.add_url_rule(base, "create_offer", create_offer, methods=["POST"])
-    app.add_url_rule(f"{base}/<partition>", "list_offers", list_offers, methods=["GET"])
-    item = f"{base}/<partition>/<offer_id>"
-    app.add_url_rule(item, "get_offer", get_offer, methods=["GET"])
-    app.add_url_rule(item, "put_offer", put_offer, methods=["PUT"])
-    app.add_url_rule(item, "delete_offer", delete_offer, methods=["DELETE"])
+    add_resource(
+        app,
+        (base, f"{base}/<partition>/<offer_id>"),
+        {"GET": list_offers, "POST": create_offer},
+        {"GET": get_offer, "PUT": put_offer, "DELETE": delete_offer},
+    )
+    app.add_url_rule(f"{base}/<partition>", view_func=list_offers, methods=["GET"])
 
 
 def add_metadata_routes(app: QuartTrio, deps: AdminDeps) -> None:
@@ -95,17 +82,11 @@ def add_metadata_routes(app: QuartTrio, deps: AdminDeps) -> None:
         )
 
     async def create_metadata() -> Response:
-        body = await read_json_object()
-        check_fields(body, METADATA_FIELDS)
-        metadata = metadata_from_json(body)
+        metadata = metadata_from_json(await read_body(METADATA_FIELDS))
         location = protocol.metadata_path(metadata.partition, str(metadata.id))
-        try:
-            created = await store.create_metadata(metadata)
-        except Conflict as exc:
-            raise ApiError(
-                protocol.CONFLICT, str(exc), field="id", headers={"Location": location}
-            ) from exc
-        return json_response(metadata_to_json(created), 201, {"Location": location})
+        return await create_response(
+            store.create_metadata, metadata, metadata_to_json, location=location, field="id"
+        )
 
     async def get_metadata(partition: str, metadata_id: str) -> Response:
         metadata = await store.get_metadata(partition, uuid_param(metadata_id))
@@ -113,26 +94,20 @@ def add_metadata_routes(app: QuartTrio, deps: AdminDeps) -> None:
 
     async def put_metadata(partition: str, metadata_id: str) -> Response:
         key = uuid_param(metadata_id)
-        body = await read_json_object()
-        check_fields(body, METADATA_FIELDS)
-        check_same(body, "partition", partition)
-        check_same(body, "id", str(key))
+        body = await read_body(METADATA_FIELDS, partition=partition, id=str(key))
         metadata = metadata_from_json(body, partition=partition, id=key)
-        stored, created = await store.put_metadata(metadata)
-        if created:
-            location = {"Location": protocol.metadata_path(partition, str(key))}
-            return json_response(metadata_to_json(stored), 201, location)
-        return empty_response(204)
+        location = protocol.metadata_path(partition, str(key))
+        return put_response(await store.put_metadata(metadata), metadata_to_json, location)
 
     async def delete_metadata(partition: str, metadata_id: str) -> Response:
         await store.delete_metadata(partition, uuid_param(metadata_id))
         return empty_response(204)
 
     base = protocol.METADATA
-    app.add_url_rule(base, "list_all_metadata", list_metadata, methods=["GET"])
-    app.add_url_rule(base, "create_metadata", create_metadata, methods=["POST"])
-    app.add_url_rule(f"{base}/<partition>", "list_metadata", list_metadata, methods=["GET"])
-    item = f"{base}/<partition>/<metadata_id>"
-    app.add_url_rule(item, "get_metadata", get_metadata, methods=["GET"])
-    app.add_url_rule(item, "put_metadata", put_metadata, methods=["PUT"])
-    app.add_url_rule(item, "delete_metadata", delete_metadata, methods=["DELETE"])
+    add_resource(
+        app,
+        (base, f"{base}/<partition>/<metadata_id>"),
+        {"GET": list_metadata, "POST": create_metadata},
+        {"GET": get_metadata, "PUT": put_metadata, "DELETE": delete_metadata},
+    )
+    app.add_url_rule(f"{base}/<partition>", view_func=list_metadata, methods=["GET"])

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
-from typing import NoReturn
+from collections.abc import Awaitable, Callable, Mapping
+from typing import NoReturn, TypeVar
 
 from quart import Response, request
+from quart_trio import QuartTrio
 
 from switchgeard.admin import protocol
-from switchgeard.errors import InvalidInput
+from switchgeard.errors import Conflict, InvalidInput
 from switchgeard.store.codec import parse_node_key
 from switchgeard.store.records import Page
 from switchgeard.units import NodeKey
+
+R = TypeVar("R")
+View = Callable[..., Awaitable[Response]]
 
 NO_CACHE = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache"}
 
@@ -57,6 +61,44 @@ def empty_response(status: int, headers: Mapping[str, str] | None = None) -> Res
     return response
 
 
+async def create_response(
+    create: Callable[[R], Awaitable[R]],
+    record: R,
+    to_json: Callable[[R], object],
+    *,
+    location: str,
+    field: str,
+) -> Response:
+    """POST: 201 with the created record at ``location``; 409 naming ``field`` if it exists."""
+    try:
+        created = await create(record)
+    except Conflict as exc:
+        raise ApiError(
+            protocol.CONFLICT, str(exc), field=field, headers={"Location": location}
+        ) from exc
+    return json_response(to_json(created), 201, {"Location": location})
+
+
+def put_response(stored: tuple[R, bool], to_json: Callable[[R], object], location: str) -> Response:
+    """PUT: 201 with the record at ``location`` if it was created, else 204."""
+    record, created = stored
+    if created:
+        return json_response(to_json(record), 201, {"Location": location})
+    return empty_response(204)
+
+
+def add_resource(
+    app: QuartTrio, paths: tuple[str, str], collection: dict[str, View], item: dict[str, View]
+) -> None:
+    """Route a resource: ``paths`` are the collection's and an item's, each view by method.
+
+    Each view's endpoint is its function name, so one view may serve several paths.
+    """
+    for path, views in zip(paths, (collection, item), strict=True):
+        for method, view in views.items():
+            app.add_url_rule(path, view_func=view, methods=[method])
+
+
 def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -78,6 +120,15 @@ async def read_json_object() -> dict[str, object]:
     if not isinstance(value, dict):
         raise ApiError(protocol.INVALID_VALUE, "request body must be a JSON object", field="(body)")
     return value
+
+
+async def read_body(allowed: frozenset[str], **from_path: str) -> dict[str, object]:
+    """A JSON object body with only ``allowed`` fields; path values it repeats must agree."""
+    body = await read_json_object()
+    check_fields(body, allowed)
+    for field, value in from_path.items():
+        check_same(body, field, value)
+    return body
 
 
 def node_key_param(text: str) -> NodeKey:
