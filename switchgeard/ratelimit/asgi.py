@@ -135,6 +135,7 @@ def wrap_public_app(
 ) -> Callable[..., Any]:
     """The public listener's middleware stack: access line and request duration outside,
     the rate limiter (when given) inside, so rejected requests are logged and measured too."""
+    classify = _remember_last(classify)  # both layers classify the same path
     inner: ASGIApp = (
         app if limiter is None else RateLimitMiddleware(app, limiter, classify=classify)
     )
@@ -145,3 +146,17 @@ def wrap_public_app(
         access_log=ACCESS_LOG,
         client_ip=client_ip,
     )
+
+
+def _remember_last(classify: Callable[[str], Route]) -> Callable[[str], Route]:
+    """``classify`` with a one-entry memory: the second call for a request costs nothing."""
+    last: list[tuple[str, Route]] = [("", classify(""))]
+
+    def remembered(path: str) -> Route:
+        seen, route = last[0]
+        if path != seen:
+            route = classify(path)
+            last[0] = (path, route)
+        return route
+
+    return remembered
