@@ -23,6 +23,7 @@ from grpclib.server import Stream
 
 from switchgeard.lightning._proto import cln
 from switchgeard.lightning.endpoints import ClnEndpoint
+from switchgeard.testing.fakebase import FakeNode, run_fake
 from switchgeard.testing.fakecore import (
     FakeInvoice,
     FakeNodeCore,
@@ -167,15 +168,13 @@ def _waited(invoice: FakeInvoice) -> cln.WaitanyinvoiceResponse:
     )
 
 
-class FakeCln:
+class FakeCln(FakeNode):
     """A fake CLN node with its CA, server and client certificates in ``directory``."""
 
     kind = "cln"
 
     def __init__(self, directory: Path, core: FakeNodeCore | None = None) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self.directory = directory
-        self.core = core or FakeNodeCore()
+        super().__init__(directory, core)
         self.tls = make_cln_tls(directory)
         context = server_context(self.tls.server_cert, self.tls.server_key)
         context.verify_mode = ssl.CERT_REQUIRED
@@ -183,53 +182,16 @@ class FakeCln:
         self.service = NodeService(self.core)
         self.server = ListeningServer([self.service], context)
 
-    @property
-    def pubkey(self) -> str:
-        return self.core.pubkey
-
-    @property
-    def port(self) -> int:
-        return self.server.port
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    def settle(self, payment_hash: str) -> bool:
-        return self.core.settle(payment_hash)
+    def credentials(self) -> dict[str, str]:
+        return {
+            "domain": "cln",
+            "ca_cert_path": str(self.tls.ca),
+            "client_cert_path": str(self.tls.client_cert),
+            "client_key_path": str(self.tls.client_key),
+        }
 
     def endpoint(self, **changes: Any) -> ClnEndpoint:
-        values: dict[str, Any] = {
-            "url": self.url,
-            "domain": "cln",
-            "ca_cert_path": str(self.tls.ca),
-            "client_cert_path": str(self.tls.client_cert),
-            "client_key_path": str(self.tls.client_key),
-        }
-        return ClnEndpoint(**(values | changes))
-
-    def info(self) -> dict[str, Any]:
-        """What ``fakenode`` writes to info.json."""
-        return {
-            "kind": self.kind,
-            "host": self.server.host,
-            "port": self.port,
-            "url": self.url,
-            "domain": "cln",
-            "pubkey": self.pubkey,
-            "network": self.core.network,
-            "ca_cert_path": str(self.tls.ca),
-            "client_cert_path": str(self.tls.client_cert),
-            "client_key_path": str(self.tls.client_key),
-        }
-
-    async def go_down(self) -> None:
-        self.core.faults.down = True
-        await self.server.stop()
-
-    async def come_up(self) -> None:
-        self.core.faults.down = False
-        await self.server.start()
+        return ClnEndpoint(**self.endpoint_values(changes))
 
 
 async def serve_fake_cln(
@@ -239,10 +201,4 @@ async def serve_fake_cln(
     task_status: trio.TaskStatus[FakeCln] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run a ``FakeCln`` until cancelled; needs ``open_bridge()``; reports the node."""
-    fake = FakeCln(directory, core)
-    await fake.server.start()
-    try:
-        task_status.started(fake)
-        await trio.sleep_forever()
-    finally:
-        await fake.server.stop()
+    await run_fake(FakeCln(directory, core), task_status)

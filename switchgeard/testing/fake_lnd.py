@@ -24,6 +24,7 @@ from grpclib.server import Stream
 from switchgeard.lightning._proto import lnrpc
 from switchgeard.lightning.bolt11 import decode_invoice
 from switchgeard.lightning.endpoints import LndEndpoint
+from switchgeard.testing.fakebase import FakeNode, run_fake
 from switchgeard.testing.fakecore import (
     FakeInvoice,
     FakeNodeCore,
@@ -158,15 +159,13 @@ def _lnd_invoice(invoice: FakeInvoice) -> lnrpc.Invoice:
     )
 
 
-class FakeLnd:
+class FakeLnd(FakeNode):
     """A fake LND node with its TLS certificate and macaroon written to ``directory``."""
 
     kind = "lnd"
 
     def __init__(self, directory: Path, core: FakeNodeCore | None = None) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self.directory = directory
-        self.core = core or FakeNodeCore()
+        super().__init__(directory, core)
         tls = make_lnd_tls(directory)
         self.tls_cert_path = tls.cert
         self.macaroon_path = directory / "admin.macaroon"
@@ -174,49 +173,11 @@ class FakeLnd:
         service = LightningService(self.core, self.macaroon_path.read_bytes().hex())
         self.server = ListeningServer([service], server_context(tls.cert, tls.key))
 
-    @property
-    def pubkey(self) -> str:
-        return self.core.pubkey
-
-    @property
-    def port(self) -> int:
-        return self.server.port
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    def settle(self, payment_hash: str) -> bool:
-        return self.core.settle(payment_hash)
+    def credentials(self) -> dict[str, str]:
+        return {"tls_cert_path": str(self.tls_cert_path), "macaroon_path": str(self.macaroon_path)}
 
     def endpoint(self, **changes: Any) -> LndEndpoint:
-        values: dict[str, Any] = {
-            "url": self.url,
-            "tls_cert_path": str(self.tls_cert_path),
-            "macaroon_path": str(self.macaroon_path),
-        }
-        return LndEndpoint(**(values | changes))
-
-    def info(self) -> dict[str, Any]:
-        """What ``fakenode`` writes to info.json."""
-        return {
-            "kind": self.kind,
-            "host": self.server.host,
-            "port": self.port,
-            "url": self.url,
-            "pubkey": self.pubkey,
-            "network": self.core.network,
-            "tls_cert_path": str(self.tls_cert_path),
-            "macaroon_path": str(self.macaroon_path),
-        }
-
-    async def go_down(self) -> None:
-        self.core.faults.down = True
-        await self.server.stop()
-
-    async def come_up(self) -> None:
-        self.core.faults.down = False
-        await self.server.start()
+        return LndEndpoint(**self.endpoint_values(changes))
 
 
 async def serve_fake_lnd(
@@ -226,10 +187,4 @@ async def serve_fake_lnd(
     task_status: trio.TaskStatus[FakeLnd] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Run a ``FakeLnd`` until cancelled; needs ``open_bridge()``; reports the node."""
-    fake = FakeLnd(directory, core)
-    await fake.server.start()
-    try:
-        task_status.started(fake)
-        await trio.sleep_forever()
-    finally:
-        await fake.server.stop()
+    await run_fake(FakeLnd(directory, core), task_status)

@@ -32,6 +32,7 @@ import trio
 from switchgeard.lightning import open_bridge
 from switchgeard.testing.fake_cln import FakeCln
 from switchgeard.testing.fake_lnd import FakeLnd
+from switchgeard.testing.fakebase import FakeNode
 from switchgeard.testing.fakecore import FakeNodeCore
 
 POLL_INTERVAL = 0.1
@@ -63,7 +64,7 @@ async def run_fakenode(
             await fake.server.stop()
 
 
-async def _follow_control(fake: FakeLnd | FakeCln, directory: Path) -> None:
+async def _follow_control(fake: FakeNode, directory: Path) -> None:
     control = directory / "control.json"
     last: str | None = None
     while True:
@@ -77,7 +78,7 @@ async def _follow_control(fake: FakeLnd | FakeCln, directory: Path) -> None:
             await _apply(fake, text, directory / "control.log")
 
 
-async def _apply(fake: FakeLnd | FakeCln, text: str, log: Path) -> None:
+async def _apply(fake: FakeNode, text: str, log: Path) -> None:
     try:
         request = json.loads(text)
         faults = dict(request.get("faults", {}))
