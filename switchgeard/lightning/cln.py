@@ -18,13 +18,11 @@ import trio
 from switchgeard.config.model import LightningConfig
 from switchgeard.errors import BackendProtocolError, BackendRejected, BackendUnavailable
 from switchgeard.lightning._proto import cln
+from switchgeard.lightning.adapter import Dial, NodeAdapter
 from switchgeard.lightning.arguments import invoice_arguments, parse_payment_hash
 from switchgeard.lightning.credentials import Identity, client_context
 from switchgeard.lightning.endpoints import ClnEndpoint
 from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus
-from switchgeard.lightning.rpc import Rpc, make_target
-from switchgeard.lightning.translate import Context
-from switchgeard.lightning.validate import Expected, check_invoice
 from switchgeard.lightning.watch import Backoff
 from switchgeard.units import Msat, NodeKey, PaymentHash
 
@@ -35,13 +33,10 @@ _WAIT_PAID = cln.WaitanyinvoiceResponseWaitanyinvoiceStatus.PAID
 _NETWORKS = {"testnet4": "testnet"}
 
 
-class ClnBackend:
+class ClnBackend(NodeAdapter[cln.NodeStub]):
     """One CLN node. Build with ``open_backend``; every method raises ``BackendError``."""
 
     def __init__(self, endpoint: ClnEndpoint, *, key: NodeKey, name: str, cfg: LightningConfig):
-        self._key = key
-        self._name = name
-        self._cfg = cfg
         who = Identity(key=key, name=name)
         trusted = tuple(p for p in (cfg.trusted_roots_file, endpoint.ca_cert_path) if p)
         tls = client_context(
@@ -50,26 +45,16 @@ class ClnBackend:
             client_cert=endpoint.client_cert_path,
             client_key=endpoint.client_key_path,
         )
-        target = make_target(endpoint.url, endpoint.domain, tls, who)
-        context = Context(
-            who=who,
-            target=str(target),
-            server_roots=", ".join(map(str, trusted)) or "system roots",
+        self._pay_index = 0
+        dial = Dial(
+            url=endpoint.url,
+            domain=endpoint.domain,
+            tls=tls,
+            trusted=trusted,
             credential=f"client certificate {endpoint.client_cert_path}",
             mutual_tls=True,
-            timeout=float(cfg.call_timeout),
         )
-        self.rpc = Rpc(target, cln.NodeStub, context)
-        self._watch_rpc = Rpc(target, cln.NodeStub, context)
-        self._pay_index = 0
-
-    @property
-    def key(self) -> NodeKey:
-        return self._key
-
-    @property
-    def name(self) -> str:
-        return self._name
+        super().__init__(who, cfg, dial, cln.NodeStub)
 
     async def create_invoice(
         self, amount_msat: Msat, description: str, *, description_hash_only: bool, expiry: int
@@ -84,19 +69,12 @@ class ClnBackend:
             deschashonly=description_hash_only,
         )
         reply = await self.rpc(lambda stub: stub.invoice(request))
-        expected = Expected(
+        return self._checked_invoice(
+            reply.bolt11,
+            reply.payment_hash,
             amount_msat=amount_msat,
             description=description,
             description_hash_only=description_hash_only,
-            network=self._cfg.network,
-            payee=self._key,
-            payment_hash=reply.payment_hash.hex(),
-        )
-        decoded = check_invoice(reply.bolt11, expected, key=self._key, name=self._name)
-        return Invoice(
-            bolt11=reply.bolt11,
-            payment_hash=PaymentHash(decoded.payment_hash),
-            expires_at=decoded.expires_at,
         )
 
     async def status(self) -> NodeStatus:
@@ -121,14 +99,6 @@ class ClnBackend:
             inbound_capacity=Msat(inbound),
             active_channels=info.num_active_channels,
         )
-
-    def _check_identity(self, pubkey: str, network: str) -> None:
-        if pubkey != self._key:
-            message = f"node identity {pubkey} is not the configured key {self._key}"
-            raise BackendProtocolError(message, key=self._key, name=self._name)
-        if network != self._cfg.network:
-            message = f"node runs on {network}, configured network is {self._cfg.network}"
-            raise BackendProtocolError(message, key=self._key, name=self._name)
 
     async def lookup_invoice(self, payment_hash: PaymentHash) -> InvoiceState:
         """ListInvoices by hash; an unknown hash is ``BackendRejected``."""
@@ -180,8 +150,3 @@ class ClnBackend:
             if reply.status == _WAIT_PAID:
                 return PaymentHash(reply.payment_hash.hex())
         return None
-
-    async def aclose(self) -> None:
-        with trio.CancelScope(shield=True):
-            await self._watch_rpc.aclose()
-            await self.rpc.aclose()

@@ -12,18 +12,14 @@ import hashlib
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
-import trio
-
 from switchgeard.config.model import LightningConfig
-from switchgeard.errors import BackendProtocolError, BackendUnavailable
+from switchgeard.errors import BackendUnavailable
 from switchgeard.lightning._proto import lnrpc
+from switchgeard.lightning.adapter import Dial, NodeAdapter
 from switchgeard.lightning.arguments import invoice_arguments, parse_payment_hash
 from switchgeard.lightning.credentials import Identity, client_context, read_macaroon_hex
 from switchgeard.lightning.endpoints import LndEndpoint
 from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus
-from switchgeard.lightning.rpc import Rpc, make_target
-from switchgeard.lightning.translate import Context
-from switchgeard.lightning.validate import Expected, check_invoice
 from switchgeard.lightning.watch import Backoff
 from switchgeard.units import Msat, NodeKey, PaymentHash
 
@@ -32,37 +28,24 @@ _NETWORKS = {"mainnet": "bitcoin", "testnet": "testnet", "testnet4": "testnet"}
 _NETWORKS |= {"signet": "signet", "regtest": "regtest"}
 
 
-class LndBackend:
+class LndBackend(NodeAdapter[lnrpc.LightningStub]):
     """One LND node. Build with ``open_backend``; every method raises ``BackendError``."""
 
     def __init__(self, endpoint: LndEndpoint, *, key: NodeKey, name: str, cfg: LightningConfig):
-        self._key = key
-        self._name = name
-        self._cfg = cfg
-        self._amp = endpoint.amp_invoice
         who = Identity(key=key, name=name)
         trusted = tuple(p for p in (cfg.trusted_roots_file, endpoint.tls_cert_path) if p)
         tls = client_context(who, trusted=trusted)
         self._metadata = {"macaroon": read_macaroon_hex(endpoint.macaroon_path, who)}
-        target = make_target(endpoint.url, endpoint.domain, tls, who)
-        context = Context(
-            who=who,
-            target=str(target),
-            server_roots=", ".join(map(str, trusted)) or "system roots",
-            credential=f"macaroon {endpoint.macaroon_path}",
-            timeout=float(cfg.call_timeout),
-        )
-        self.rpc = Rpc(target, lnrpc.LightningStub, context)
-        self._watch_rpc = Rpc(target, lnrpc.LightningStub, context)
+        self._amp = endpoint.amp_invoice
         self._settle_index = 0
-
-    @property
-    def key(self) -> NodeKey:
-        return self._key
-
-    @property
-    def name(self) -> str:
-        return self._name
+        dial = Dial(
+            url=endpoint.url,
+            domain=endpoint.domain,
+            tls=tls,
+            trusted=trusted,
+            credential=f"macaroon {endpoint.macaroon_path}",
+        )
+        super().__init__(who, cfg, dial, lnrpc.LightningStub)
 
     async def create_invoice(
         self, amount_msat: Msat, description: str, *, description_hash_only: bool, expiry: int
@@ -79,19 +62,12 @@ class LndBackend:
             is_amp=self._amp,
         )
         reply = await self.rpc(lambda stub: stub.add_invoice(request, metadata=self._metadata))
-        expected = Expected(
+        return self._checked_invoice(
+            reply.payment_request,
+            reply.r_hash,
             amount_msat=amount_msat,
             description=description,
             description_hash_only=description_hash_only,
-            network=self._cfg.network,
-            payee=self._key,
-            payment_hash=reply.r_hash.hex(),
-        )
-        decoded = check_invoice(reply.payment_request, expected, key=self._key, name=self._name)
-        return Invoice(
-            bolt11=reply.payment_request,
-            payment_hash=PaymentHash(decoded.payment_hash),
-            expires_at=decoded.expires_at,
         )
 
     async def status(self) -> NodeStatus:
@@ -113,14 +89,6 @@ class LndBackend:
             inbound_capacity=Msat(remote.msat if remote is not None else 0),
             active_channels=info.num_active_channels,
         )
-
-    def _check_identity(self, pubkey: str, network: str) -> None:
-        if pubkey != self._key:
-            message = f"node identity {pubkey} is not the configured key {self._key}"
-            raise BackendProtocolError(message, key=self._key, name=self._name)
-        if network != self._cfg.network:
-            message = f"node runs on {network}, configured network is {self._cfg.network}"
-            raise BackendProtocolError(message, key=self._key, name=self._name)
 
     async def lookup_invoice(self, payment_hash: PaymentHash) -> InvoiceState:
         """LookupInvoice by hash; NOT_FOUND is ``BackendRejected``."""
@@ -163,8 +131,3 @@ class LndBackend:
                     yield PaymentHash(invoice.r_hash.hex())
         finally:
             await stream.aclose()
-
-    async def aclose(self) -> None:
-        with trio.CancelScope(shield=True):
-            await self._watch_rpc.aclose()
-            await self.rpc.aclose()
