@@ -3,6 +3,8 @@
 Each method validates its input (raising ``InvalidInput`` before anything is written), then
 runs one synchronous operation in one transaction on the engine's worker thread. Timestamps
 come from the injected clock; values passed in ``created_at``/``updated_at`` are ignored.
+``get_offer_with_metadata`` (read on every LNURL request) is answered from a ``ReadCache``
+that every offer or metadata write through this store invalidates.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import Literal
+from typing import Literal, TypeVar
 
 from switchgeard.config.model import StoreConfig
 from switchgeard.errors import InvalidInput
 from switchgeard.store import addresses, backends, ledger, offers, validate, values
-from switchgeard.store.engine import Database, Dialect
+from switchgeard.store.cache import ReadCache
+from switchgeard.store.engine import Database, Dialect, Tx
 from switchgeard.store.records import (
     Address,
     Backend,
@@ -32,6 +35,12 @@ from switchgeard.store.rfc3339 import require_aware
 from switchgeard.units import NodeKey
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+
+OFFER_CACHE_TTL = 1.0
+"""Seconds an offer read may be served from memory: how long a change made by another
+process on the same database can go unseen (changes through this store are seen at once)."""
+OFFER_CACHE_SIZE = 4096
 
 
 def utc_now() -> datetime:
@@ -45,6 +54,9 @@ class SqlStore:
         self._db = database
         self._cfg = cfg
         self._clock = clock
+        self._offers: ReadCache[tuple[Offer, Metadata]] = ReadCache(
+            ttl=OFFER_CACHE_TTL, size=OFFER_CACHE_SIZE
+        )
 
     @property
     def dialect(self) -> Dialect:
@@ -106,18 +118,19 @@ class SqlStore:
 
     async def create_metadata(self, metadata: Metadata) -> Metadata:
         checked = validate.check_metadata(metadata)
-        return await self._db.run(
+        return await self._write_offers(
             partial(offers.create_metadata, metadata=checked, now=self._now())
         )
 
     async def put_metadata(self, metadata: Metadata) -> tuple[Metadata, bool]:
         checked = validate.check_metadata(metadata)
-        return await self._db.run(partial(offers.put_metadata, metadata=checked, now=self._now()))
+        work = partial(offers.put_metadata, metadata=checked, now=self._now())
+        return await self._write_offers(work)
 
     async def delete_metadata(self, partition: str, id: uuid.UUID | str) -> None:
         """Delete; ``InvalidInput("id")`` while an offer still references it."""
         work = partial(offers.delete_metadata, partition=partition, id=_uuid("id", id))
-        await self._db.run(work)
+        await self._write_offers(work)
 
     async def get_offer(self, partition: str, id: uuid.UUID | str) -> Offer:
         work = partial(offers.get_offer, partition=partition, id=_uuid("id", id))
@@ -126,8 +139,16 @@ class SqlStore:
     async def get_offer_with_metadata(
         self, partition: str, id: uuid.UUID | str
     ) -> tuple[Offer, Metadata]:
-        work = partial(offers.get_offer_with_metadata, partition=partition, id=_uuid("id", id))
-        return await self._db.run(work, write=False)
+        """The offer and its metadata; may come from memory (see ``OFFER_CACHE_TTL``)."""
+        key = (partition, _uuid("id", id))
+        cached = self._offers.get(key)
+        if cached is not None:
+            return cached
+        generation = self._offers.generation
+        work = partial(offers.get_offer_with_metadata, partition=partition, id=key[1])
+        found = await self._db.run(work, write=False)
+        self._offers.put(key, found, generation)
+        return found
 
     async def list_offers(self, partition: str | None, page: Page) -> list[Offer]:
         """A page of offers (of one partition, or all), by creation time, then id."""
@@ -140,14 +161,24 @@ class SqlStore:
     async def create_offer(self, offer: Offer) -> Offer:
         """Add an offer; ``InvalidInput("metadataId")`` if its metadata is missing."""
         checked = validate.check_offer(offer)
-        return await self._db.run(partial(offers.create_offer, offer=checked, now=self._now()))
+        return await self._write_offers(
+            partial(offers.create_offer, offer=checked, now=self._now())
+        )
 
     async def put_offer(self, offer: Offer) -> tuple[Offer, bool]:
         checked = validate.check_offer(offer)
-        return await self._db.run(partial(offers.put_offer, offer=checked, now=self._now()))
+        return await self._write_offers(partial(offers.put_offer, offer=checked, now=self._now()))
 
     async def delete_offer(self, partition: str, id: uuid.UUID | str) -> None:
-        await self._db.run(partial(offers.delete_offer, partition=partition, id=_uuid("id", id)))
+        work = partial(offers.delete_offer, partition=partition, id=_uuid("id", id))
+        await self._write_offers(work)
+
+    async def _write_offers(self, work: Callable[[Tx], T]) -> T:
+        """Run an offer or metadata write; cached offer reads are dropped however it ends."""
+        try:
+            return await self._db.run(work)
+        finally:
+            self._offers.invalidate()
 
     # Addresses ------------------------------------------------------------------------
 

@@ -1,0 +1,58 @@
+"""``ReadCache``: recent read results, dropped whenever this process writes what they read.
+
+The LNURL routes read the same offer and its metadata on every request; without a cache
+each read is a worker-thread round trip queued with the ledger writes. Entries live for
+``ttl`` seconds (trio clock) at most, which bounds how long a change made by *another*
+process (a second daemon on the same PostgreSQL database) can go unseen; a change made
+through this store is seen at once, because every such write calls ``invalidate``.
+
+A read that was in flight while a write invalidated the cache is not stored (the
+generation counter tells), so a stale row never outlives the write that replaced it.
+Only found rows are cached: a miss stays a database read, and probing random ids
+cannot fill the cache, which is bounded by ``size`` entries (oldest dropped first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+import trio
+
+V = TypeVar("V")
+
+
+class ReadCache(Generic[V]):
+    """A bounded, time-limited map from read keys to results, invalidated as a whole."""
+
+    def __init__(self, *, ttl: float, size: int) -> None:
+        self._ttl = ttl
+        self._size = size
+        self._entries: dict[Hashable, tuple[float, V]] = {}
+        self.generation = 0
+        """Changes on every ``invalidate``; take it before a read, pass it to ``put``."""
+
+    def get(self, key: Hashable) -> V | None:
+        """The cached result for ``key``, or None when absent or older than ``ttl``."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        stored_at, value = entry
+        if trio.current_time() - stored_at >= self._ttl:
+            del self._entries[key]
+            return None
+        return value
+
+    def put(self, key: Hashable, value: V, generation: int) -> None:
+        """Store ``value`` read under ``generation``, unless a write invalidated it since."""
+        if generation != self.generation or self._ttl <= 0:
+            return
+        self._entries.pop(key, None)
+        while len(self._entries) >= self._size:
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = (trio.current_time(), value)
+
+    def invalidate(self) -> None:
+        """Forget every entry (and any read still in flight)."""
+        self._entries.clear()
+        self.generation += 1
