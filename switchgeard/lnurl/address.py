@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from quart import Response, request
 from quart_trio import QuartTrio
@@ -33,21 +33,13 @@ class AddressLookup(Protocol):
     async def get_address(self, domain: str, username: str) -> Address: ...
 
 
-class AddressService(Protocol):
+class AddressService(pay.CallbackService, Protocol):
     """What the routes need from the LNURL app's service object."""
 
     @property
     def addresses(self) -> AddressLookup | None: ...
 
-    @property
-    def invoices(self) -> pay.InvoiceIssuer: ...
-
-    @property
-    def invoice_expiry(self) -> int: ...
-
     def origin(self) -> Origin: ...
-
-    def hash_key(self, comment: str) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,48 +110,21 @@ def add_address_routes(app: QuartTrio, service: AddressService) -> None:
     @app.get("/.well-known/lnurlp/<username>")
     async def address_first_call(username: str) -> Response:
         origin, found = await loaded(username)
-        address = found.address
-        body: dict[str, Any] = {
-            "callback": origin.url(found.path + "/callback"),
-            "maxSendable": int(address.max_sendable),
-            "minSendable": int(address.min_sendable),
-            "tag": "payRequest",
-            "metadata": found.metadata,
-        }
-        if address.comment_allowed > 0:
-            body["commentAllowed"] = address.comment_allowed
-        return render.json_response(body)
+        callback = origin.url(found.path + "/callback")
+        return render.json_response(pay.pay_request(found.address, found.metadata, callback))
 
     @app.get("/.well-known/lnurlp/<username>/callback")
     async def address_callback(username: str) -> Response:
         origin, found = await loaded(username)
-        args = request.args.to_dict(flat=False)
-        amount = pay.parse_amount(args.get("amount", []))
-        comment = pay.check_comment(args.get("comment", []), found.address.comment_allowed)
-        _check_range(amount, found.address)
         address = found.address
-        issued = await service.invoices.issue_invoice(
-            partition=address.partition,
-            amount=amount,
-            description=found.metadata,
+        amount, comment = pay.parse_callback(request.args.to_dict(flat=False), address)
+        body = await pay.answer_callback(
+            service,
+            origin,
+            address,
+            metadata=found.metadata,
             reference=f"address:{address.username}@{address.domain}",
-            expiry=service.invoice_expiry,
-            description_hash_only=True,
-            key=service.hash_key(comment),
+            amount=amount,
+            comment=comment,
         )
-        invoice = issued.invoice
-        body = {
-            "pr": invoice.bolt11,
-            "routes": [],
-            "disposable": False,
-            "verify": origin.url(f"/verify/{invoice.payment_hash}"),
-        }
         return render.json_response(body)
-
-
-def _check_range(amount: int, address: Address) -> None:
-    if not address.min_sendable <= amount <= address.max_sendable:
-        raise RequestError(
-            f"amount {int(amount)} msat is outside the valid range "
-            f"[{int(address.min_sendable)}, {int(address.max_sendable)}] msat"
-        )

@@ -27,7 +27,6 @@ from switchgeard.lnurl.verify import InvoiceVerifier, parse_payment_hash
 from switchgeard.ratelimit import Limiter, wrap_public_app
 from switchgeard.telemetry.access import ClientIpFormat
 from switchgeard.telemetry.metrics import Metrics
-from switchgeard.units import Msat
 
 log = logging.getLogger("switchgeard.lnurl")
 
@@ -144,14 +143,24 @@ def _add_offer_routes(app: QuartTrio, service: _Service) -> None:
     @app.get("/offers/<partition>/<id_text>")
     async def first_call(partition: str, id_text: str) -> Response:
         origin, loaded = await service.offer(partition, id_text)
-        body = pay.pay_request(loaded, origin.url(_offer_path(loaded) + "/invoice"))
+        callback = origin.url(_offer_path(loaded) + "/invoice")
+        body = pay.pay_request(loaded.offer, loaded.metadata, callback)
         return render.json_response(body, headers=service.cache(loaded))
 
     @app.get("/offers/<partition>/<id_text>/invoice")
     async def callback(partition: str, id_text: str) -> Response:
         origin, loaded = await service.offer(partition, id_text)
         amount, comment = pay.parse_callback(request.args.to_dict(flat=False), loaded.offer)
-        return await _issue(service, origin, loaded, amount, comment)
+        body = await pay.answer_callback(
+            service,
+            origin,
+            loaded.offer,
+            metadata=loaded.metadata,
+            reference=pay.ledger_reference(loaded.offer),
+            amount=amount,
+            comment=comment,
+        )
+        return render.json_response(body)
 
     @app.get("/offers/<partition>/<id_text>/bech32")
     async def bech32(partition: str, id_text: str) -> Response:
@@ -182,29 +191,6 @@ def offer_links(origin: Origin, path: str) -> dict[str, str]:
         "lnurlp": f"lnurlp://{origin.host}{path}",
         "qr": url + "/bech32/qr",
     }
-
-
-async def _issue(
-    service: _Service, origin: Origin, loaded: pay.LoadedOffer, amount: Msat, comment: str
-) -> Response:
-    offer = loaded.offer
-    issued = await service.deps.invoices.issue_invoice(
-        partition=offer.partition,
-        amount=amount,
-        description=loaded.metadata,
-        reference=pay.ledger_reference(offer),
-        expiry=int(service.cfg.invoice_expiry),
-        description_hash_only=True,
-        key=service.hash_key(comment),
-    )
-    invoice = issued.invoice
-    body = {
-        "pr": invoice.bolt11,
-        "routes": [],
-        "disposable": False,
-        "verify": origin.url(f"/verify/{invoice.payment_hash}"),
-    }
-    return render.json_response(body)
 
 
 def _add_service_routes(app: QuartTrio, service: _Service) -> None:

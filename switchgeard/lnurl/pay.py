@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from switchgeard.errors import NotFound, RequestError
 from switchgeard.lightning.interface import Invoice
 from switchgeard.lnurl.metadata import metadata_string
+from switchgeard.lnurl.origin import Origin
 from switchgeard.store.records import Metadata, Offer
 from switchgeard.units import Msat, NodeKey
 
@@ -63,6 +64,34 @@ class InvoiceIssuer(Protocol):
         ...
 
 
+class Payable(Protocol):
+    """What an offer and a Lightning Address share as a payRequest: partition and limits."""
+
+    @property
+    def partition(self) -> str: ...
+
+    @property
+    def min_sendable(self) -> Msat: ...
+
+    @property
+    def max_sendable(self) -> Msat: ...
+
+    @property
+    def comment_allowed(self) -> int: ...
+
+
+class CallbackService(Protocol):
+    """What a callback route needs to issue an invoice."""
+
+    @property
+    def invoices(self) -> InvoiceIssuer: ...
+
+    @property
+    def invoice_expiry(self) -> int: ...
+
+    def hash_key(self, comment: str) -> str | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class LoadedOffer:
     offer: Offer
@@ -95,18 +124,17 @@ async def load_offer(
     return LoadedOffer(offer, metadata_string(metadata))
 
 
-def pay_request(loaded: LoadedOffer, callback: str) -> dict[str, Any]:
+def pay_request(payable: Payable, metadata: str, callback: str) -> dict[str, Any]:
     """The LUD-06 first response; ``commentAllowed`` only when comments are allowed (LUD-12)."""
-    offer = loaded.offer
     body: dict[str, Any] = {
         "callback": callback,
-        "maxSendable": int(offer.max_sendable),
-        "minSendable": int(offer.min_sendable),
+        "maxSendable": int(payable.max_sendable),
+        "minSendable": int(payable.min_sendable),
         "tag": "payRequest",
-        "metadata": loaded.metadata,
+        "metadata": metadata,
     }
-    if offer.comment_allowed > 0:
-        body["commentAllowed"] = offer.comment_allowed
+    if payable.comment_allowed > 0:
+        body["commentAllowed"] = payable.comment_allowed
     return body
 
 
@@ -132,20 +160,49 @@ def check_comment(values: list[str], allowed: int) -> str:
     return comment
 
 
-def check_range(amount: Msat, offer: Offer) -> None:
-    if not offer.min_sendable <= amount <= offer.max_sendable:
+def check_range(amount: Msat, payable: Payable) -> None:
+    if not payable.min_sendable <= amount <= payable.max_sendable:
         raise RequestError(
             f"amount {int(amount)} msat is outside the valid range "
-            f"[{int(offer.min_sendable)}, {int(offer.max_sendable)}] msat"
+            f"[{int(payable.min_sendable)}, {int(payable.max_sendable)}] msat"
         )
 
 
-def parse_callback(args: Mapping[str, list[str]], offer: Offer) -> tuple[Msat, str]:
+def parse_callback(args: Mapping[str, list[str]], payable: Payable) -> tuple[Msat, str]:
     """Amount and comment of a callback, checked in the documented order."""
     amount = parse_amount(args.get("amount", []))
-    comment = check_comment(args.get("comment", []), offer.comment_allowed)
-    check_range(amount, offer)
+    comment = check_comment(args.get("comment", []), payable.comment_allowed)
+    check_range(amount, payable)
     return amount, comment
+
+
+async def answer_callback(
+    service: CallbackService,
+    origin: Origin,
+    payable: Payable,
+    *,
+    metadata: str,
+    reference: str,
+    amount: Msat,
+    comment: str,
+) -> dict[str, Any]:
+    """Issue the invoice of a checked callback; the LUD-06 answer with LUD-21 ``verify``."""
+    issued = await service.invoices.issue_invoice(
+        partition=payable.partition,
+        amount=amount,
+        description=metadata,
+        reference=reference,
+        expiry=service.invoice_expiry,
+        description_hash_only=True,
+        key=service.hash_key(comment),
+    )
+    invoice = issued.invoice
+    return {
+        "pr": invoice.bolt11,
+        "routes": [],
+        "disposable": False,
+        "verify": origin.url(f"/verify/{invoice.payment_hash}"),
+    }
 
 
 def ledger_reference(offer: Offer) -> str:
