@@ -72,9 +72,13 @@ def put_address(tx: Tx, address: Address, now: datetime) -> tuple[Address, bool]
 
 
 def delete_address(tx: Tx, domain: str, username: str) -> None:
-    sql = "DELETE FROM address WHERE domain = ? AND username = ?"
-    if tx.execute(sql, (domain, username)) == 0:
+    """Delete a local address; an LDAP-managed one is a ``Conflict`` (the syncer owns it)."""
+    sql = "DELETE FROM address WHERE domain = ? AND username = ? AND source = 'local'"
+    if tx.execute(sql, (domain, username)) == 1:
+        return
+    if _owner(tx, domain, username) is None:
         raise NotFound(f"no address {username}@{domain}")
+    raise Conflict(f"address {username}@{domain} is managed by LDAP")
 
 
 def set_address_enabled(

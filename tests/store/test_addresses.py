@@ -54,6 +54,8 @@ async def test_local_writes_refuse_ldap_records_and_names(store: Store) -> None:
     await store.upsert_ldap_address(samples.ldap_address("dave", "uuid-dave"))
     with pytest.raises(Conflict):
         await store.put_address(samples.address("dave"))
+    with pytest.raises(Conflict, match="managed by LDAP"):
+        await store.delete_address("pay.example", "dave")
     assert (await store.get_address("pay.example", "dave")).source == "ldap"
 
 
