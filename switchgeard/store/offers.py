@@ -12,80 +12,87 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TypeVar
 
 from switchgeard.errors import Conflict, InvalidInput, NotFound, StoreUnavailable
 from switchgeard.store.engine import ConstraintViolation, Row, Tx
 from switchgeard.store.records import Identifier, Image, Metadata, Offer
 from switchgeard.units import Msat
 
-_META_COLUMNS = (
-    "partition, id, text, long_text, image_kind, image_data, identifier_kind,"
-    " identifier_value, created_at, updated_at"
-)
-_META_INSERT = f"INSERT INTO offer_metadata ({_META_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_OFFER_COLUMNS = (
-    "partition, id, min_sendable, max_sendable, metadata_id, not_before, expires,"
-    " comment_allowed, created_at, updated_at"
-)
-_OFFER_INSERT = f"INSERT INTO offer ({_OFFER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _UPSERT_ATTEMPTS = 3
+_KEY = " WHERE partition = ? AND id = ?"
+_ORDER = " ORDER BY created_at, id, partition"
+_IF_NEW = "ON CONFLICT (partition, id) DO NOTHING"
+R = TypeVar("R", Metadata, Offer)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Table:
+    """The statements of a table keyed by (partition, id)."""
+
+    noun: str
+    select: str
+    """``SELECT`` every column, ready for a ``WHERE``."""
+    insert: str
+    """Insert a whole row unless the key exists."""
+    update: str
+    """Set the six value columns and updated_at; parameters from ``_update_params``."""
+    delete: str
+
+
+def _table(name: str, noun: str, columns: str) -> _Table:
+    """``columns``: partition, id, six value columns, created_at, updated_at."""
+    names = columns.split(", ")
+    marks = ", ".join("?" * len(names))
+    assignments = ", ".join(f"{c} = ?" for c in (*names[2:8], "updated_at"))
+    return _Table(
+        noun=noun,
+        select=f"SELECT {columns} FROM {name}",
+        insert=f"INSERT INTO {name} ({columns}) VALUES ({marks}) {_IF_NEW}",
+        update=f"UPDATE {name} SET {assignments}{_KEY} RETURNING created_at",
+        delete=f"DELETE FROM {name}{_KEY}",
+    )
+
+
+_METADATA = _table(
+    "offer_metadata",
+    "metadata",
+    "partition, id, text, long_text, image_kind, image_data, identifier_kind,"
+    " identifier_value, created_at, updated_at",
+)
+_OFFER = _table(
+    "offer",
+    "offer",
+    "partition, id, min_sendable, max_sendable, metadata_id, not_before, expires,"
+    " comment_allowed, created_at, updated_at",
+)
 
 
 def get_metadata(tx: Tx, partition: str, id: uuid.UUID) -> Metadata:
-    sql = f"SELECT {_META_COLUMNS} FROM offer_metadata WHERE partition = ? AND id = ?"
-    row = tx.row(sql, (partition, str(id)))
-    if row is None:
-        raise NotFound(f"no metadata {partition}/{id}")
-    return _metadata_from_row(tx, row)
+    return _metadata_from_row(tx, _get(tx, _METADATA, partition, id))
 
 
 def list_metadata(tx: Tx, partition: str | None, start: int, count: int) -> list[Metadata]:
-    where, params = _partition_filter(partition)
-    sql = f"SELECT {_META_COLUMNS} FROM offer_metadata{where} {_ORDER} LIMIT ? OFFSET ?"
-    return [_metadata_from_row(tx, row) for row in tx.rows(sql, (*params, count, start))]
+    return [_metadata_from_row(tx, row) for row in _list(tx, _METADATA, partition, start, count)]
 
 
 def create_metadata(tx: Tx, metadata: Metadata, now: datetime) -> Metadata:
-    sql = f"{_META_INSERT} ON CONFLICT (partition, id) DO NOTHING"
-    if tx.execute(sql, _metadata_row(tx, metadata, now, now)) == 0:
-        raise Conflict(f"metadata {metadata.partition}/{metadata.id} exists already")
-    return dataclasses.replace(metadata, created_at=now, updated_at=now)
+    return _create(tx, _METADATA, metadata, _metadata_row(tx, metadata, now, now), now)
 
 
 def put_metadata(tx: Tx, metadata: Metadata, now: datetime) -> tuple[Metadata, bool]:
-    row = _metadata_row(tx, metadata, now, now)
-    for _ in range(_UPSERT_ATTEMPTS):
-        if tx.execute(f"{_META_INSERT} ON CONFLICT (partition, id) DO NOTHING", row) == 1:
-            return dataclasses.replace(metadata, created_at=now, updated_at=now), True
-        found = tx.row(
-            "UPDATE offer_metadata SET text = ?, long_text = ?, image_kind = ?, image_data = ?,"
-            " identifier_kind = ?, identifier_value = ?, updated_at = ?"
-            " WHERE partition = ? AND id = ? RETURNING created_at",
-            (*row[2:8], row[9], row[0], row[1]),
-        )
-        if found is not None:
-            created = tx.dialect.from_db_time(found[0])
-            return dataclasses.replace(metadata, created_at=created, updated_at=now), False
-    raise StoreUnavailable(f"metadata {metadata.partition}/{metadata.id} kept changing; retry")
+    return _put(tx, _METADATA, metadata, _metadata_row(tx, metadata, now, now), now)
 
 
 def delete_metadata(tx: Tx, partition: str, id: uuid.UUID) -> None:
     try:
-        deleted = tx.execute(
-            "DELETE FROM offer_metadata WHERE partition = ? AND id = ?", (partition, str(id))
-        )
+        _delete(tx, _METADATA, partition, id)
     except ConstraintViolation as exc:
         raise InvalidInput("id", f"metadata {partition}/{id} is used by offers") from exc
-    if deleted == 0:
-        raise NotFound(f"no metadata {partition}/{id}")
 
 
 def get_offer(tx: Tx, partition: str, id: uuid.UUID) -> Offer:
-    sql = f"SELECT {_OFFER_COLUMNS} FROM offer WHERE partition = ? AND id = ?"
-    row = tx.row(sql, (partition, str(id)))
-    if row is None:
-        raise NotFound(f"no offer {partition}/{id}")
-    return _offer_from_row(tx, row)
+    return _offer_from_row(tx, _get(tx, _OFFER, partition, id))
 
 
 def get_offer_with_metadata(tx: Tx, partition: str, id: uuid.UUID) -> tuple[Offer, Metadata]:
@@ -94,48 +101,64 @@ def get_offer_with_metadata(tx: Tx, partition: str, id: uuid.UUID) -> tuple[Offe
 
 
 def list_offers(tx: Tx, partition: str | None, start: int, count: int) -> list[Offer]:
-    where, params = _partition_filter(partition)
-    sql = f"SELECT {_OFFER_COLUMNS} FROM offer{where} {_ORDER} LIMIT ? OFFSET ?"
-    return [_offer_from_row(tx, row) for row in tx.rows(sql, (*params, count, start))]
+    return [_offer_from_row(tx, row) for row in _list(tx, _OFFER, partition, start, count)]
 
 
 def create_offer(tx: Tx, offer: Offer, now: datetime) -> Offer:
-    sql = f"{_OFFER_INSERT} ON CONFLICT (partition, id) DO NOTHING"
     with _metadata_must_exist(offer):
-        inserted = tx.execute(sql, _offer_row(tx, offer, now, now))
-    if inserted == 0:
-        raise Conflict(f"offer {offer.partition}/{offer.id} exists already")
-    return dataclasses.replace(offer, created_at=now, updated_at=now)
+        return _create(tx, _OFFER, offer, _offer_row(tx, offer, now, now), now)
 
 
 def put_offer(tx: Tx, offer: Offer, now: datetime) -> tuple[Offer, bool]:
-    row = _offer_row(tx, offer, now, now)
-    for _ in range(_UPSERT_ATTEMPTS):
-        with _metadata_must_exist(offer):
-            if tx.execute(f"{_OFFER_INSERT} ON CONFLICT (partition, id) DO NOTHING", row) == 1:
-                return dataclasses.replace(offer, created_at=now, updated_at=now), True
-            found = tx.row(
-                "UPDATE offer SET min_sendable = ?, max_sendable = ?, metadata_id = ?,"
-                " not_before = ?, expires = ?, comment_allowed = ?, updated_at = ?"
-                " WHERE partition = ? AND id = ? RETURNING created_at",
-                (*row[2:8], row[9], row[0], row[1]),
-            )
-        if found is not None:
-            created = tx.dialect.from_db_time(found[0])
-            return dataclasses.replace(offer, created_at=created, updated_at=now), False
-    raise StoreUnavailable(f"offer {offer.partition}/{offer.id} kept changing; retry")
+    with _metadata_must_exist(offer):
+        return _put(tx, _OFFER, offer, _offer_row(tx, offer, now, now), now)
 
 
 def delete_offer(tx: Tx, partition: str, id: uuid.UUID) -> None:
-    if tx.execute("DELETE FROM offer WHERE partition = ? AND id = ?", (partition, str(id))) == 0:
-        raise NotFound(f"no offer {partition}/{id}")
+    _delete(tx, _OFFER, partition, id)
 
 
-_ORDER = "ORDER BY created_at, id, partition"
+def _get(tx: Tx, table: _Table, partition: str, id: uuid.UUID) -> Row:
+    row = tx.row(table.select + _KEY, (partition, str(id)))
+    if row is None:
+        raise NotFound(f"no {table.noun} {partition}/{id}")
+    return row
 
 
-def _partition_filter(partition: str | None) -> tuple[str, tuple[object, ...]]:
-    return ("", ()) if partition is None else (" WHERE partition = ?", (partition,))
+def _list(tx: Tx, table: _Table, partition: str | None, start: int, count: int) -> list[Row]:
+    where, params = ("", ()) if partition is None else (" WHERE partition = ?", (partition,))
+    sql = f"{table.select}{where}{_ORDER} LIMIT ? OFFSET ?"
+    return tx.rows(sql, (*params, count, start))
+
+
+def _create(tx: Tx, table: _Table, record: R, row: tuple[object, ...], now: datetime) -> R:
+    if tx.execute(table.insert, row) == 0:
+        raise Conflict(f"{table.noun} {record.partition}/{record.id} exists already")
+    return dataclasses.replace(record, created_at=now, updated_at=now)
+
+
+def _put(
+    tx: Tx, table: _Table, record: R, row: tuple[object, ...], now: datetime
+) -> tuple[R, bool]:
+    """Insert, or update keeping ``created_at``; retried while a concurrent delete races."""
+    for _ in range(_UPSERT_ATTEMPTS):
+        if tx.execute(table.insert, row) == 1:
+            return dataclasses.replace(record, created_at=now, updated_at=now), True
+        found = tx.row(table.update, _update_params(row))
+        if found is not None:
+            created = tx.dialect.from_db_time(found[0])
+            return dataclasses.replace(record, created_at=created, updated_at=now), False
+    raise StoreUnavailable(f"{table.noun} {record.partition}/{record.id} kept changing; retry")
+
+
+def _update_params(row: tuple[object, ...]) -> tuple[object, ...]:
+    """The six value columns and updated_at of a whole row, then its key."""
+    return (*row[2:8], row[9], row[0], row[1])
+
+
+def _delete(tx: Tx, table: _Table, partition: str, id: uuid.UUID) -> None:
+    if tx.execute(table.delete, (partition, str(id))) == 0:
+        raise NotFound(f"no {table.noun} {partition}/{id}")
 
 
 @contextmanager
