@@ -188,9 +188,7 @@ def update_address(args: argparse.Namespace, ctx: Context) -> int:
     if args.from_file and changes:
         raise UsageError("address update: --from-file cannot be combined with field flags")
     if args.from_file:
-        body = read_json_file(args.from_file, ctx.stdin)
-        reply = ctx.call("PUT", target, f"update {what}", body=body)
-        return ctx.done(reply, f"{'created' if reply.status == 201 else 'updated'} {what}")
+        return ctx.put(target, what, read_json_file(args.from_file, ctx.stdin))
     if not changes:
         raise UsageError("address update: give --from-file or at least one field flag")
     reply = ctx.call("PATCH", target, f"update {what}", body=changes)
@@ -198,9 +196,7 @@ def update_address(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def remove_address(args: argparse.Namespace, ctx: Context) -> int:
-    target, what = _target(args)
-    reply = ctx.call("DELETE", target, f"remove {what}")
-    return ctx.done(reply, f"removed {what}")
+    return ctx.remove(*_target(args))
 
 
 def set_enabled(args: argparse.Namespace, ctx: Context) -> int:

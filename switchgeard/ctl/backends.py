@@ -175,11 +175,7 @@ def _cln(args: argparse.Namespace) -> dict[str, Any]:
 
 def update_backend(args: argparse.Namespace, ctx: Context) -> int:
     body = read_json_file(args.from_file, ctx.stdin)
-    reply = ctx.call(
-        "PUT", protocol.backend_path(args.key), f"update backend {args.key}", body=body
-    )
-    verb = "created" if reply.status == 201 else "updated"
-    return ctx.done(reply, f"{verb} backend {args.key}")
+    return ctx.put(protocol.backend_path(args.key), f"backend {args.key}", body)
 
 
 def set_enabled(args: argparse.Namespace, ctx: Context) -> int:
@@ -196,5 +192,4 @@ def set_weight(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def remove_backend(args: argparse.Namespace, ctx: Context) -> int:
-    reply = ctx.call("DELETE", protocol.backend_path(args.key), f"remove backend {args.key}")
-    return ctx.done(reply, f"removed backend {args.key}")
+    return ctx.remove(protocol.backend_path(args.key), f"backend {args.key}")

@@ -59,6 +59,15 @@ class Context:
             return None
         return reply.json()
 
+    def put(self, target: str, what: str, body: object) -> int:
+        """PUT ``body`` to ``target`` and report whether ``what`` was created or updated."""
+        reply = self.call("PUT", target, f"update {what}", body=body)
+        return self.done(reply, f"{'created' if reply.status == 201 else 'updated'} {what}")
+
+    def remove(self, target: str, what: str) -> int:
+        """DELETE ``target`` and report that ``what`` was removed."""
+        return self.done(self.call("DELETE", target, f"remove {what}"), f"removed {what}")
+
     def done(self, reply: Reply, message: str) -> int:
         """Report a successful mutation: the API's JSON with ``--json``, else ``message``."""
         if self.json:

@@ -226,14 +226,12 @@ def update_offer(args: argparse.Namespace, ctx: Context) -> int:
         body = read_json_file(args.from_file, ctx.stdin)
     else:
         body = _offer_changes(args, ctx.call("GET", target, what).json())
-    reply = ctx.call("PUT", target, f"update {what}", body=body)
-    return ctx.done(reply, f"{'created' if reply.status == 201 else 'updated'} {what}")
+    return ctx.put(target, what, body)
 
 
 def remove_offer(args: argparse.Namespace, ctx: Context) -> int:
-    what = f"offer {args.partition}/{args.id}"
-    reply = ctx.call("DELETE", protocol.offer_path(args.partition, args.id), f"remove {what}")
-    return ctx.done(reply, f"removed {what}")
+    target = protocol.offer_path(args.partition, args.id)
+    return ctx.remove(target, f"offer {args.partition}/{args.id}")
 
 
 def list_metadata(args: argparse.Namespace, ctx: Context) -> int:
@@ -275,11 +273,9 @@ def update_metadata(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError("metadata update: give --from-file or at least one field flag")
     else:
         body = metadata_from_flags(args, ctx.call("GET", target, what).json())
-    reply = ctx.call("PUT", target, f"update {what}", body=body)
-    return ctx.done(reply, f"{'created' if reply.status == 201 else 'updated'} {what}")
+    return ctx.put(target, what, body)
 
 
 def remove_metadata(args: argparse.Namespace, ctx: Context) -> int:
-    what = f"metadata {args.partition}/{args.id}"
-    reply = ctx.call("DELETE", protocol.metadata_path(args.partition, args.id), f"remove {what}")
-    return ctx.done(reply, f"removed {what}")
+    target = protocol.metadata_path(args.partition, args.id)
+    return ctx.remove(target, f"metadata {args.partition}/{args.id}")
