@@ -1,10 +1,12 @@
 """The invoice ledger (synchronous operations on a ``Tx``).
 
-``record_invoice`` is one statement so the LNURL callback pays a single round trip for it.
+``record_invoice`` is one statement so the LNURL callback pays a single round trip for it;
+``record_invoices`` writes many entries in one statement (the ``LedgerWriter``'s batches).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from switchgeard.errors import Conflict, NotFound
@@ -18,25 +20,42 @@ _COLUMNS = (
 )
 
 
+_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
 def record_invoice(tx: Tx, entry: InvoiceEntry) -> None:
-    dialect = tx.dialect
     inserted = tx.execute(
-        f"INSERT INTO invoice ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (payment_hash) DO NOTHING",
-        (
-            entry.payment_hash,
-            entry.backend_key,
-            entry.reference,
-            int(entry.amount_msat),
-            entry.bolt11,
-            dialect.to_db_time(entry.created_at),
-            dialect.to_db_time(entry.expires_at),
-            None if entry.settled_at is None else dialect.to_db_time(entry.settled_at),
-            entry.preimage,
-        ),
+        f"INSERT INTO invoice ({_COLUMNS}) VALUES {_ROW} ON CONFLICT (payment_hash) DO NOTHING",
+        _values(tx, entry),
     )
     if inserted == 0:
         raise Conflict(f"invoice {entry.payment_hash} is recorded already")
+
+
+def record_invoices(tx: Tx, entries: Sequence[InvoiceEntry]) -> set[str]:
+    """Insert ``entries`` (distinct payment hashes) in one statement; return the hashes that
+    were new. The others were recorded before and are left as they are."""
+    rows = tx.rows(
+        f"INSERT INTO invoice ({_COLUMNS}) VALUES {', '.join([_ROW] * len(entries))}"
+        " ON CONFLICT (payment_hash) DO NOTHING RETURNING payment_hash",
+        [value for entry in entries for value in _values(tx, entry)],
+    )
+    return {str(row[0]) for row in rows}
+
+
+def _values(tx: Tx, entry: InvoiceEntry) -> tuple[object, ...]:
+    dialect = tx.dialect
+    return (
+        entry.payment_hash,
+        entry.backend_key,
+        entry.reference,
+        int(entry.amount_msat),
+        entry.bolt11,
+        dialect.to_db_time(entry.created_at),
+        dialect.to_db_time(entry.expires_at),
+        None if entry.settled_at is None else dialect.to_db_time(entry.settled_at),
+        entry.preimage,
+    )
 
 
 def get_invoice(tx: Tx, payment_hash: PaymentHash) -> InvoiceEntry:

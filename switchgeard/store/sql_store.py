@@ -20,6 +20,7 @@ from switchgeard.errors import InvalidInput
 from switchgeard.store import addresses, backends, ledger, offers, validate, values
 from switchgeard.store.cache import ReadCache
 from switchgeard.store.engine import Database, Dialect, Tx
+from switchgeard.store.ledger_writer import LedgerWriter
 from switchgeard.store.records import (
     Address,
     Backend,
@@ -57,6 +58,7 @@ class SqlStore:
         self._offers: ReadCache[tuple[Offer, Metadata]] = ReadCache(
             ttl=OFFER_CACHE_TTL, size=OFFER_CACHE_SIZE
         )
+        self.ledger_writer = LedgerWriter(database)
 
     @property
     def dialect(self) -> Dialect:
@@ -284,15 +286,14 @@ class SqlStore:
     # Invoice ledger -------------------------------------------------------------------
 
     async def record_invoice(self, entry: InvoiceEntry) -> None:
-        """Add a ledger entry in one round trip; ``Conflict`` if its payment hash exists.
+        """Add a ledger entry; ``Conflict`` if its payment hash exists.
 
-        Not flushed to disk before returning (``durable=False``): this write is on every
-        LNURL callback, and losing the last entries to a power cut loses bookkeeping, not
-        money (the invoice lives on its node, which the settlement watcher follows).
+        Concurrent calls share one statement (``LedgerWriter``). Not flushed to disk before
+        returning (``durable=False``): this write is on every LNURL callback, and losing the
+        last entries to a power cut loses bookkeeping, not money (the invoice lives on its
+        node, which the settlement watcher follows).
         """
-        checked = validate.check_invoice(entry)
-        work = partial(ledger.record_invoice, entry=checked)
-        await self._db.run(work, atomic=False, durable=False)
+        await self.ledger_writer.record(validate.check_invoice(entry))
 
     async def get_invoice(self, payment_hash: str) -> InvoiceEntry:
         work = partial(ledger.get_invoice, payment_hash=validate.payment_hash_value(payment_hash))
