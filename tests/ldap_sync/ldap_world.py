@@ -8,48 +8,22 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import bolt11
 import trio
 from directory_admin import DirectoryAdmin
 from quart_trio import QuartTrio
+from signed_invoices import Issued, issue_signed
 from slapd import PEOPLE, ROOT_DN, ROOT_PASSWORD, USER_FILTER, Slapd
 
 from switchgeard.config.model import LdapConfig, LnurlConfig, Seconds, StoreConfig
-from switchgeard.lightning.interface import Invoice
 from switchgeard.lnurl import LedgerVerifier, LnurlDeps, create_lnurl_app
 from switchgeard.store import Store, open_store
-from switchgeard.store.records import InvoiceEntry
 from switchgeard.units import Msat, NodeKey, PaymentHash
 
-NODE_SECRET = "e126f68f7eafcc8b74f54d269fe206be715000f94dac067d1c04a8ca3b2db734"
-NODE = NodeKey("03e7156ae33b0a208d0744199163177e909e80176e55d97a2f221ede0f934dd9ad")
 DOMAIN = "localhost"
-
-
-def sign_invoice(amount: Msat, payment_hash: str, description: str) -> str:
-    """A real regtest BOLT11 invoice with ``h = sha256(description)``, signed by NODE."""
-    tags = bolt11.Tags()
-    tags.add(bolt11.TagChar.payment_hash, payment_hash)
-    tags.add(bolt11.TagChar.payment_secret, hashlib.sha256(payment_hash.encode()).hexdigest())
-    tags.add(bolt11.TagChar.description_hash, hashlib.sha256(description.encode()).hexdigest())
-    tags.add(bolt11.TagChar.expire_time, 600)
-    invoice = bolt11.Bolt11(
-        currency="bcrt",
-        amount_msat=bolt11.MilliSatoshi(int(amount)),
-        date=int(datetime.now(UTC).timestamp()),
-        tags=tags,
-    )
-    return str(bolt11.encode(invoice, NODE_SECRET))
-
-
-@dataclass(frozen=True, slots=True)
-class Issued:
-    invoice: Invoice
-    backend_key: NodeKey
 
 
 @dataclass
@@ -73,24 +47,11 @@ class FakeBalancer:
     ) -> Issued:
         self.references.append(reference)
         preimage = hashlib.sha256(f"{reference} {len(self.references)}".encode()).digest()
-        payment_hash = PaymentHash(hashlib.sha256(preimage).hexdigest())
-        now = datetime.now(UTC)
-        invoice = Invoice(
-            bolt11=sign_invoice(amount, payment_hash, description),
-            payment_hash=payment_hash,
-            expires_at=now + timedelta(seconds=expiry),
-        )
-        entry = InvoiceEntry(
-            payment_hash=payment_hash,
-            backend_key=NODE,
-            reference=reference,
-            amount_msat=amount,
-            bolt11=invoice.bolt11,
-            created_at=now,
-            expires_at=invoice.expires_at,
+        issued, entry = issue_signed(
+            preimage, amount, description, reference=reference, expiry=expiry, at=datetime.now(UTC)
         )
         await self.store.record_invoice(entry)
-        return Issued(invoice, NODE)
+        return issued
 
     def selectable(self, partition: str) -> bool:
         return True

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import bolt11
 import pytest
 import trio
+from signed_invoices import Issued, issue_signed
 
 from switchgeard.errors import BackendError, NotFound
-from switchgeard.lightning.interface import Invoice, InvoiceState
+from switchgeard.lightning.interface import InvoiceState
 from switchgeard.store.records import Identifier, Image, InvoiceEntry, Metadata, Offer
 from switchgeard.units import Msat, NodeKey, PaymentHash
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
-NODE_SECRET = "e126f68f7eafcc8b74f54d269fe206be715000f94dac067d1c04a8ca3b2db734"
-NODE = NodeKey("03e7156ae33b0a208d0744199163177e909e80176e55d97a2f221ede0f934dd9ad")
 OFFER_ID = uuid.UUID("a4b1d7f6-5a62-4c1b-9e4b-2f1f3a7c9d10")
 METADATA_ID = uuid.UUID("0b7e5d2c-3f41-4c8a-8d7e-6a5b4c3d2e1f")
 
@@ -67,12 +64,6 @@ class FakeOffers:
             raise NotFound(f"offer {partition}/{id}") from None
 
 
-@dataclass(frozen=True, slots=True)
-class Issued:
-    invoice: Invoice
-    backend_key: NodeKey
-
-
 @dataclass
 class IssueCall:
     partition: str
@@ -111,43 +102,14 @@ class FakeBalancer:
         if self.failure is not None:
             raise self.failure
         preimage = len(self.calls).to_bytes(32, "big")
-        payment_hash = PaymentHash(hashlib.sha256(preimage).hexdigest())
-        invoice = Invoice(
-            bolt11=sign_invoice(amount, payment_hash, description),
-            payment_hash=payment_hash,
-            expires_at=NOW + timedelta(seconds=expiry),
+        issued, entry = issue_signed(
+            preimage, amount, description, reference=reference, expiry=expiry, at=NOW
         )
-        await self.ledger.record_invoice(
-            InvoiceEntry(
-                payment_hash=payment_hash,
-                backend_key=NODE,
-                reference=reference,
-                amount_msat=amount,
-                bolt11=invoice.bolt11,
-                created_at=NOW,
-                expires_at=invoice.expires_at,
-            )
-        )
-        return Issued(invoice, NODE)
+        await self.ledger.record_invoice(entry)
+        return issued
 
     def selectable(self, partition: str) -> bool:
         return partition in self.healthy
-
-
-def sign_invoice(amount: Msat, payment_hash: str, description: str) -> str:
-    """A real BOLT11 invoice (regtest) with ``h = sha256(description)``, signed by NODE."""
-    tags = bolt11.Tags()
-    tags.add(bolt11.TagChar.payment_hash, payment_hash)
-    tags.add(bolt11.TagChar.payment_secret, hashlib.sha256(payment_hash.encode()).hexdigest())
-    tags.add(bolt11.TagChar.description_hash, hashlib.sha256(description.encode()).hexdigest())
-    tags.add(bolt11.TagChar.expire_time, 600)
-    invoice = bolt11.Bolt11(
-        currency="bcrt",
-        amount_msat=bolt11.MilliSatoshi(int(amount)),
-        date=int(NOW.timestamp()),
-        tags=tags,
-    )
-    return str(bolt11.encode(invoice, NODE_SECRET))
 
 
 class FakeLedger:

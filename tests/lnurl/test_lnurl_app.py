@@ -14,7 +14,6 @@ import bolt11
 import pytest
 from lnurl import LnurlPayActionResponse, LnurlPayResponse, LnurlResponse
 from lnurl_fakes import (
-    NODE,
     NOW,
     OFFER_ID,
     FakeBalancer,
@@ -25,6 +24,7 @@ from lnurl_fakes import (
     make_offer,
 )
 from quart_trio import QuartTrio
+from signed_invoices import NODE
 
 from switchgeard.config.model import LnurlConfig, Seconds
 from switchgeard.errors import (
