@@ -29,25 +29,16 @@ from switchgeard.admin.wire import (
 )
 from switchgeard.errors import Conflict, InvalidInput, NotFound
 from switchgeard.store import values
-from switchgeard.store.codec import address_from_json, address_to_json
+from switchgeard.store.codec import (
+    ADDRESS_EDITABLE_FIELDS,
+    ADDRESS_KEY_FIELDS,
+    ADDRESS_READ_ONLY_FIELDS,
+    address_from_json,
+    address_to_json,
+)
 from switchgeard.store.records import Address
 
-KEY_FIELDS = frozenset({"domain", "username"})
-EDITABLE_FIELDS = frozenset(
-    {
-        "partition",
-        "text",
-        "longText",
-        "image",
-        "isEmail",
-        "minSendable",
-        "maxSendable",
-        "commentAllowed",
-        "enabled",
-    }
-)
-READ_ONLY_FIELDS = frozenset({"source", "externalId", "createdAt", "updatedAt"})
-ADDRESS_FIELDS = KEY_FIELDS | EDITABLE_FIELDS | READ_ONLY_FIELDS
+ADDRESS_FIELDS = ADDRESS_KEY_FIELDS | ADDRESS_EDITABLE_FIELDS | ADDRESS_READ_ONLY_FIELDS
 """A POST or PUT body's fields; read-only ones are ignored (a GET answer can be sent back)."""
 _REMOVABLE = frozenset({"longText", "image"})
 _SOURCES: dict[str, Literal["local", "ldap"]] = {"local": "local", "ldap": "ldap"}
@@ -139,12 +130,12 @@ async def patch(store: AdminStore, current: Address, body: dict[str, object]) ->
 
 def _check_patch_fields(body: dict[str, object]) -> None:
     for key in sorted(body):
-        if key in KEY_FIELDS:
+        if key in ADDRESS_KEY_FIELDS:
             message = "is part of the address and cannot be changed; create a new address"
             raise ApiError(protocol.INVALID_VALUE, message, field=key)
-        if key in READ_ONLY_FIELDS:
+        if key in ADDRESS_READ_ONLY_FIELDS:
             raise ApiError(protocol.INVALID_VALUE, "is read-only", field=key)
-    check_fields(body, EDITABLE_FIELDS)
+    check_fields(body, ADDRESS_EDITABLE_FIELDS)
 
 
 async def _refuse_ldap(store: AdminStore, domain: str, username: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from switchgeard.errors import InvalidInput
@@ -208,20 +209,22 @@ def offer_to_json(offer: Offer, metadata: Metadata | None = None) -> Json:
     return out
 
 
-_ADDRESS_FIELDS = {
-    "domain",
-    "username",
-    "partition",
-    "text",
-    "longText",
-    "image",
-    "isEmail",
-    "minSendable",
-    "maxSendable",
-    "commentAllowed",
-    "enabled",
-}
-_ADDRESS_READ_ONLY = {"source", "externalId", "createdAt", "updatedAt"}
+ADDRESS_KEY_FIELDS = frozenset({"domain", "username"})
+ADDRESS_EDITABLE_FIELDS = frozenset(
+    {
+        "partition",
+        "text",
+        "longText",
+        "image",
+        "isEmail",
+        "minSendable",
+        "maxSendable",
+        "commentAllowed",
+        "enabled",
+    }
+)
+ADDRESS_READ_ONLY_FIELDS = frozenset({"source", "externalId", "createdAt", "updatedAt"})
+"""Fields of an address's JSON that a write ignores (a GET answer can be sent back)."""
 
 
 def address_from_json(
@@ -233,7 +236,7 @@ def address_from_json(
     fetched address can be sent back; other unknown fields are errors.
     """
     body = _object("", obj)
-    _only("", body, _ADDRESS_FIELDS | _ADDRESS_READ_ONLY)
+    _only("", body, ADDRESS_KEY_FIELDS | ADDRESS_EDITABLE_FIELDS | ADDRESS_READ_ONLY_FIELDS)
     long_text = body.get("longText")
     image = _image(body.get("image"))
     return validate.check_address(
@@ -294,7 +297,7 @@ def _keyed(body: Json, key: str, given: object) -> Any:
     return _field(body, key) if given is None else given
 
 
-def _only(field: str, body: Json, allowed: set[str]) -> None:
+def _only(field: str, body: Json, allowed: Collection[str]) -> None:
     for key in sorted(body):
         if key not in allowed:
             name = f"{field}.{key}" if field else key
