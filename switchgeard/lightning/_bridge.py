@@ -68,18 +68,11 @@ class GrpcLink(Generic[StubT]):
 
     async def call(self, request: Callable[[StubT], Awaitable[ResultT]], timeout: float) -> ResultT:
         """Run ``request(stub)`` on the asyncio loop; ``trio.TooSlowError`` after ``timeout``."""
-        try:
+        async with self._reset_when_broken():
             with trio.fail_after(timeout):
                 stub = await self._connected_stub()
                 result: ResultT = await trio_asyncio.aio_as_trio(request)(stub)
                 return result
-        except GRPCError as exc:
-            if exc.status in _BROKEN_STATUSES:
-                await self.reset()
-            raise
-        except Exception:
-            await self.reset()
-            raise
 
     async def stream(
         self, open_stream: Callable[[StubT], AsyncIterator[ResultT]]
@@ -92,19 +85,13 @@ class GrpcLink(Generic[StubT]):
         stub = await self._connected_stub()
         messages = open_stream(stub)
         try:
-            while True:
-                try:
-                    item = await trio_asyncio.aio_as_trio(messages.__anext__)()
-                except StopAsyncIteration:
-                    return
-                yield item
-        except GRPCError as exc:
-            if exc.status in _BROKEN_STATUSES:
-                await self.reset()
-            raise
-        except Exception:
-            await self.reset()
-            raise
+            async with self._reset_when_broken():
+                while True:
+                    try:
+                        item = await trio_asyncio.aio_as_trio(messages.__anext__)()
+                    except StopAsyncIteration:
+                        return
+                    yield item
         finally:
             if isinstance(messages, AsyncGenerator):
                 with trio.move_on_after(_CLOSE_GRACE, shield=True):
@@ -119,6 +106,19 @@ class GrpcLink(Generic[StubT]):
 
     async def aclose(self) -> None:
         await self.reset()
+
+    @asynccontextmanager
+    async def _reset_when_broken(self) -> AsyncIterator[None]:
+        """Reset the channel when the block fails below gRPC or with a broken status."""
+        try:
+            yield
+        except GRPCError as exc:
+            if exc.status in _BROKEN_STATUSES:
+                await self.reset()
+            raise
+        except Exception:
+            await self.reset()
+            raise
 
     async def _connected_stub(self) -> StubT:
         if trio_asyncio.current_loop.get() is None:
