@@ -2,10 +2,10 @@
 
 Whoever can open the Unix socket is an admin; the socket's mode and group are the access
 control. Every mutation is logged on ``switchgeard.admin`` with the peer's uid when the
-server makes it known. hypercorn 0.18 does not expose the connection's socket to the app
-(the ASGI scope's ``client`` is ``None`` on Unix sockets), so SO_PEERCRED can only be read
-when the server puts ``switchgeard.peer_uid`` into ``scope["extensions"]``; otherwise the
-audit line says ``uid=?``.
+server makes it known: the ASGI scope's ``client`` is ``None`` on Unix sockets, so the
+daemon's ``serve_asgi`` reads SO_PEERCRED per connection and puts the uid into
+``scope["extensions"]["switchgeard.peer_uid"]``. Without it (TCP, not Linux, another
+server) the audit line says ``uid=?``.
 """
 
 from __future__ import annotations

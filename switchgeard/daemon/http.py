@@ -6,7 +6,10 @@ We create and bind the sockets ourselves and hand them to hypercorn, so that:
   then listen), without touching the process umask;
 * a stale socket file is replaced, but one that a live process serves is an error;
 * the socket file is removed on exit (only if it is still ours);
-* the addresses reported through ``task_status`` carry the real port when port 0 was asked.
+* the addresses reported through ``task_status`` carry the real port when port 0 was asked;
+* connections on Unix sockets carry the peer's uid (SO_PEERCRED, see ``peercred``) into the
+  ASGI scope, which hypercorn's own ``worker_serve`` cannot do, so ``_serve_hypercorn`` does
+  its TCP/Unix part with our connection handler.
 """
 
 from __future__ import annotations
@@ -21,17 +24,19 @@ import ssl
 import stat
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import trio
 from hypercorn.config import Config as HypercornConfig
-from hypercorn.config import Sockets
-from hypercorn.trio.run import worker_serve
-from hypercorn.typing import Framework
+from hypercorn.trio.lifespan import Lifespan
+from hypercorn.trio.tcp_server import TCPServer
+from hypercorn.trio.worker_context import WorkerContext
+from hypercorn.typing import AppWrapper, ConnectionState, Framework, LifespanState
 from hypercorn.utils import wrap_app
 
 from switchgeard.config.checks import TcpAddress, UnixAddress, parse_listen
+from switchgeard.daemon.peercred import with_peer_cred, with_peer_uid
 from switchgeard.errors import ListenError
 
 logger = logging.getLogger("switchgeard.http")
@@ -88,41 +93,78 @@ async def serve_asgi(
     """
     tls = tls_cert_file is not None and tls_key_file is not None
     config = _hypercorn_config(tls_cert_file, tls_key_file, graceful_timeout)
-    if tls:
-        _check_tls(config)
+    ssl_context = _ssl_context(config) if tls else None
     listeners = await trio.to_thread.run_sync(
         _open_listeners, list(binds), tls, socket_mode, socket_group
     )
     try:
-        sockets = Sockets(
-            secure_sockets=[x.sock for x in listeners if x.url.startswith("https:")],
-            insecure_sockets=[x.sock for x in listeners if not x.url.startswith("https:")],
-            quic_sockets=[],
-        )
+        wrapped = with_peer_uid(wrap_app(app, config.wsgi_max_body_size, "asgi"))
+        trio_listeners = [_trio_listener(x, ssl_context) for x in listeners]
         urls = [x.url for x in listeners]
-        await worker_serve(
-            wrap_app(app, config.wsgi_max_body_size, "asgi"),
-            config,
-            sockets=sockets,
-            shutdown_trigger=shutdown_trigger,
-            task_status=_Started(task_status, urls),
+        await _serve_hypercorn(
+            wrapped, config, trio_listeners, shutdown_trigger, partial(_started, task_status, urls)
         )
     finally:
         for listener in listeners:
             listener.close()
 
 
-class _Started:
-    """Reports our own address list instead of hypercorn's (which is ordered by TLS)."""
+def _started(task_status: trio.TaskStatus[list[str]], urls: list[str]) -> None:
+    for url in urls:
+        logger.info("listening on %s", url)
+    task_status.started(urls)
 
-    def __init__(self, task_status: trio.TaskStatus[list[str]], urls: list[str]) -> None:
-        self._task_status = task_status
-        self._urls = urls
 
-    def started(self, value: Any = None) -> None:
-        for url in self._urls:
-            logger.info("listening on %s", url)
-        self._task_status.started(self._urls)
+def _trio_listener(
+    listener: _Listener, ssl_context: ssl.SSLContext | None
+) -> trio.abc.Listener[trio.abc.Stream]:
+    plain = trio.SocketListener(trio.socket.from_stdlib_socket(listener.sock))
+    if ssl_context is None or listener.unix_path is not None:
+        return plain
+    return trio.SSLListener(plain, ssl_context, https_compatible=True)
+
+
+async def _serve_hypercorn(
+    app: AppWrapper,
+    config: HypercornConfig,
+    listeners: list[trio.abc.Listener[trio.abc.Stream]],
+    shutdown_trigger: Callable[[], Awaitable[None]],
+    started: Callable[[], None],
+) -> None:
+    """hypercorn's ``worker_serve`` for TCP and Unix listeners, with our connection handler.
+
+    Runs the app's lifespan startup, calls ``started``, serves until ``shutdown_trigger``
+    returns, closes the listeners at once, gives connections ``config.graceful_timeout``
+    seconds to finish their requests, then runs the lifespan shutdown.
+    """
+    lifespan_state: LifespanState = {}
+    lifespan = Lifespan(app, config, lifespan_state)
+    context = WorkerContext(None)
+    async with trio.open_nursery() as lifespan_nursery:
+        await lifespan_nursery.start(lifespan.handle_lifespan)
+        await lifespan.wait_for_startup()
+        async with trio.open_nursery() as connections:
+            state = ConnectionState(lifespan_state.copy())
+            handler = with_peer_cred(partial(TCPServer, app, config, context, state))
+            started()
+            try:
+                async with trio.open_nursery() as accepting:
+                    accepting.start_soon(_cancel_when, shutdown_trigger, accepting.cancel_scope)
+                    accepting.start_soon(
+                        partial(
+                            trio.serve_listeners, handler, listeners, handler_nursery=connections
+                        )
+                    )
+            finally:
+                await context.terminated.set()
+                connections.cancel_scope.deadline = trio.current_time() + config.graceful_timeout
+        await lifespan.wait_for_shutdown()
+        lifespan_nursery.cancel_scope.cancel()
+
+
+async def _cancel_when(trigger: Callable[[], Awaitable[None]], scope: trio.CancelScope) -> None:
+    await trigger()
+    scope.cancel()
 
 
 def _hypercorn_config(
@@ -140,13 +182,16 @@ def _hypercorn_config(
     return config
 
 
-def _check_tls(config: HypercornConfig) -> None:
+def _ssl_context(config: HypercornConfig) -> ssl.SSLContext:
     try:
-        config.create_ssl_context()
+        context = config.create_ssl_context()
     except (OSError, ssl.SSLError) as exc:
         raise ListenError(
             f"cannot load the TLS certificate {config.certfile} and key {config.keyfile}: {exc}"
         ) from None
+    if context is None:
+        raise ListenError("a TLS certificate and key are both needed")
+    return context
 
 
 def _open_listeners(binds: list[str], tls: bool, mode: int, group: str | None) -> list[_Listener]:
