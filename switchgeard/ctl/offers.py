@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import base64
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,19 @@ def _offer_changes(args: argparse.Namespace, body: dict[str, Any]) -> dict[str, 
     return body
 
 
+def _edited(
+    args: argparse.Namespace,
+    ctx: Context,
+    target: str,
+    what: str,
+    apply: Callable[[argparse.Namespace, dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """An update's body: ``--from-file``, or the current record with the flags applied."""
+    if args.from_file:
+        return read_json_file(args.from_file, ctx.stdin)
+    return apply(args, ctx.call("GET", target, what).json())
+
+
 def create_offer(args: argparse.Namespace, ctx: Context) -> int:
     meta = metadata_from_flags(args, {"id": str(uuid.uuid4()), "partition": args.partition})
     ctx.call("POST", protocol.METADATA, "create metadata", body=meta)
@@ -222,11 +236,7 @@ def create_offer(args: argparse.Namespace, ctx: Context) -> int:
 def update_offer(args: argparse.Namespace, ctx: Context) -> int:
     what = f"offer {args.partition}/{args.id}"
     target = protocol.offer_path(args.partition, args.id)
-    if args.from_file:
-        body = read_json_file(args.from_file, ctx.stdin)
-    else:
-        body = _offer_changes(args, ctx.call("GET", target, what).json())
-    return ctx.put(target, what, body)
+    return ctx.put(target, what, _edited(args, ctx, target, what, _offer_changes))
 
 
 def remove_offer(args: argparse.Namespace, ctx: Context) -> int:
@@ -265,15 +275,10 @@ def create_metadata(args: argparse.Namespace, ctx: Context) -> int:
 def update_metadata(args: argparse.Namespace, ctx: Context) -> int:
     what = f"metadata {args.partition}/{args.id}"
     target = protocol.metadata_path(args.partition, args.id)
-    if args.from_file:
-        body = read_json_file(args.from_file, ctx.stdin)
-    elif all(
-        getattr(args, f) is None for f in ("text", "long_text", "image", "email", "identifier")
-    ):
+    flags = ("text", "long_text", "image", "email", "identifier")
+    if not args.from_file and all(getattr(args, f) is None for f in flags):
         raise UsageError("metadata update: give --from-file or at least one field flag")
-    else:
-        body = metadata_from_flags(args, ctx.call("GET", target, what).json())
-    return ctx.put(target, what, body)
+    return ctx.put(target, what, _edited(args, ctx, target, what, metadata_from_flags))
 
 
 def remove_metadata(args: argparse.Namespace, ctx: Context) -> int:
