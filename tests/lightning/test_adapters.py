@@ -9,6 +9,7 @@ from contextlib import aclosing
 import bolt11
 import pytest
 import trio
+from either_node import Node
 
 from switchgeard.errors import BackendProtocolError, BackendRejected
 from switchgeard.lightning import LightningBackend
@@ -99,15 +100,8 @@ async def test_lnd_decode_pay_req(lnd: FakeLnd, lnd_backend: LndBackend) -> None
     assert decoded.payment_hash == invoice.payment_hash
 
 
-@pytest.mark.parametrize("kind", ["lnd", "cln"])
-async def test_settlement_seen_by_watch_and_lookup(
-    kind: str,
-    lnd: FakeLnd,
-    cln: FakeCln,
-    lnd_backend: LightningBackend,
-    cln_backend: LightningBackend,
-) -> None:
-    fake, backend = (lnd, lnd_backend) if kind == "lnd" else (cln, cln_backend)
+async def test_settlement_seen_by_watch_and_lookup(node: Node) -> None:
+    fake, backend = node.fake, node.backend
     with trio.fail_after(10):
         invoice = await backend.create_invoice(
             Msat(5_000), METADATA, description_hash_only=True, expiry=600
@@ -126,15 +120,8 @@ async def test_settlement_seen_by_watch_and_lookup(
     assert after.preimage == preimage.hex()
 
 
-@pytest.mark.parametrize("kind", ["lnd", "cln"])
-async def test_watch_resumes_after_node_restart(
-    kind: str,
-    lnd: FakeLnd,
-    cln: FakeCln,
-    lnd_backend: LightningBackend,
-    cln_backend: LightningBackend,
-) -> None:
-    fake, backend = (lnd, lnd_backend) if kind == "lnd" else (cln, cln_backend)
+async def test_watch_resumes_after_node_restart(node: Node) -> None:
+    fake, backend = node.fake, node.backend
     with trio.fail_after(15):
         hashes = [
             (
@@ -178,11 +165,8 @@ async def test_zero_amount_is_refused_before_the_node_is_asked(
     assert lnd.core.calls["AddInvoice"] == 0
 
 
-@pytest.mark.parametrize("kind", ["lnd", "cln"])
-async def test_node_with_another_identity_is_faulty(
-    kind: str, lnd: FakeLnd, cln: FakeCln, lnd_backend: LndBackend, cln_backend: ClnBackend
-) -> None:
-    fake, backend = (lnd, lnd_backend) if kind == "lnd" else (cln, cln_backend)
+async def test_node_with_another_identity_is_faulty(node: Node) -> None:
+    fake, backend = node.fake, node.backend
     fake.core.network = "signet"
     with trio.fail_after(5), pytest.raises(BackendProtocolError, match="signet"):
         await backend.status()

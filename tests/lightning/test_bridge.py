@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import trio
+from either_node import Node
 
 from switchgeard.config.model import LightningConfig, Seconds
-from switchgeard.lightning import LightningBackend, LndEndpoint, open_backend
+from switchgeard.lightning import LndEndpoint, open_backend
 from switchgeard.lightning.lnd import LndBackend
-from switchgeard.testing.fake_cln import FakeCln
 from switchgeard.testing.fake_lnd import FakeLnd
 from switchgeard.testing.tls import make_lnd_tls
 from switchgeard.units import Msat, NodeKey
@@ -38,15 +38,8 @@ async def test_many_concurrent_calls_share_one_channel(
     assert lnd_backend.rpc.dials == 1
 
 
-@pytest.mark.parametrize("kind", ["lnd", "cln"])
-async def test_cancelling_a_watch_cancels_the_server_side_stream(
-    kind: str,
-    lnd: FakeLnd,
-    cln: FakeCln,
-    lnd_backend: LightningBackend,
-    cln_backend: LightningBackend,
-) -> None:
-    fake, backend = (lnd, lnd_backend) if kind == "lnd" else (cln, cln_backend)
+async def test_cancelling_a_watch_cancels_the_server_side_stream(node: Node) -> None:
+    kind, fake, backend = node
     method = "SubscribeInvoices" if kind == "lnd" else "WaitAnyInvoice"
 
     async def watch() -> None:

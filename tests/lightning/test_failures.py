@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import trio
+from either_node import Node
 
 from switchgeard.config.model import LightningConfig, Seconds
 from switchgeard.errors import (
@@ -15,9 +16,7 @@ from switchgeard.errors import (
     BackendUnavailable,
 )
 from switchgeard.lightning import LightningBackend, open_backend
-from switchgeard.lightning.cln import ClnBackend
 from switchgeard.lightning.endpoints import ClnEndpoint, LndEndpoint
-from switchgeard.lightning.lnd import LndBackend
 from switchgeard.testing.fake_cln import FakeCln
 from switchgeard.testing.fake_lnd import FakeLnd
 from switchgeard.testing.tls import make_client_pair, make_lnd_tls
@@ -112,18 +111,10 @@ async def test_hanging_call_times_out_and_cancels_the_handler(
         ("reject", BackendRejected, "rejected"),
     ],
 )
-@pytest.mark.parametrize("kind", ["lnd", "cln"])
 async def test_status_faults(
-    kind: str,
-    fault: str,
-    error: type[BackendError],
-    needle: str,
-    lnd: FakeLnd,
-    cln: FakeCln,
-    lnd_backend: LightningBackend,
-    cln_backend: LightningBackend,
+    fault: str, error: type[BackendError], needle: str, node: Node
 ) -> None:
-    fake, backend = (lnd, lnd_backend) if kind == "lnd" else (cln, cln_backend)
+    fake, backend = node.fake, node.backend
     fake.core.faults.update({fault: True})
     with trio.fail_after(5), pytest.raises(error, match=needle):
         await backend.create_invoice(Msat(1000), "x", description_hash_only=True, expiry=60)
@@ -142,17 +133,10 @@ async def test_slow_node_within_the_timeout_is_fine(
     "fault", ["wrong_amount", "wrong_hash", "missing_secret", "wrong_payee", "wrong_network"]
 )
 @pytest.mark.parametrize("hash_only", [True, False])
-@pytest.mark.parametrize("kind", ["lnd", "cln"])
 async def test_validator_catches_every_invoice_fault(
-    kind: str,
-    hash_only: bool,
-    fault: str,
-    lnd: FakeLnd,
-    cln: FakeCln,
-    lnd_backend: LightningBackend,
-    cln_backend: LightningBackend,
+    hash_only: bool, fault: str, node: Node
 ) -> None:
-    fake, backend = (lnd, lnd_backend) if kind == "lnd" else (cln, cln_backend)
+    fake, backend = node.fake, node.backend
     fake.core.faults.update({fault: True})
     with trio.fail_after(5), pytest.raises(BackendProtocolError) as info:
         await backend.create_invoice(
@@ -162,11 +146,8 @@ async def test_validator_catches_every_invoice_fault(
     assert "invoice" in str(info.value)
 
 
-@pytest.mark.parametrize("kind", ["lnd", "cln"])
-async def test_restarted_node_is_used_again(
-    kind: str, lnd: FakeLnd, cln: FakeCln, lnd_backend: LndBackend, cln_backend: ClnBackend
-) -> None:
-    fake, backend = (lnd, lnd_backend) if kind == "lnd" else (cln, cln_backend)
+async def test_restarted_node_is_used_again(node: Node) -> None:
+    fake, backend = node.fake, node.backend
     with trio.fail_after(10):
         await backend.status()
         await fake.go_down()
