@@ -16,6 +16,7 @@ import faulthandler
 import functools
 import logging
 import sys
+import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from inspect import iscoroutinefunction
@@ -132,3 +133,13 @@ def bolts_vectors_dir(repo_root: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"BOLT test vectors not found at {path}")
     return path
+
+
+@pytest.fixture
+def short_dir(tmp_path: Path) -> Iterator[Path]:
+    """A directory whose paths fit AF_UNIX's limit (``tmp_path`` when it is short enough)."""
+    if len(str(tmp_path / "admin.sock")) < 100:
+        yield tmp_path
+        return
+    with tempfile.TemporaryDirectory(prefix="sg") as short:
+        yield Path(short)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -20,16 +19,6 @@ from switchgeard.config.model import StoreConfig
 from switchgeard.store import Store, open_store
 
 STARTED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-@pytest.fixture
-def socket_dir(tmp_path: Path) -> Iterator[Path]:
-    """``tmp_path``, or a short directory when ``tmp_path`` is too long for AF_UNIX."""
-    if len(str(tmp_path / "admin.sock")) < 100:
-        yield tmp_path
-        return
-    with tempfile.TemporaryDirectory(prefix="sgw") as short:
-        yield Path(short)
 
 
 @pytest.fixture
@@ -64,9 +53,9 @@ async def serve_app_on_socket(deps: AdminDeps, path: Path, nursery: trio.Nursery
 
 @pytest.fixture
 async def admin_socket(
-    deps: AdminDeps, socket_dir: Path, nursery: trio.Nursery
+    deps: AdminDeps, short_dir: Path, nursery: trio.Nursery
 ) -> AsyncIterator[Path]:
-    path = socket_dir / "admin.sock"
+    path = short_dir / "admin.sock"
     await serve_app_on_socket(deps, path, nursery)
     yield path
 

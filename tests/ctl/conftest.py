@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import io
-import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -70,16 +69,6 @@ async def run_ctl(*argv: str, stdin: str = "", environ: dict[str, str] | None = 
     with trio.fail_after(20):
         code = await trio.to_thread.run_sync(call)
     return Ran(code, out.getvalue(), err.getvalue())
-
-
-@pytest.fixture
-def short_dir(tmp_path: Path) -> Iterator[Path]:
-    """A directory whose paths fit AF_UNIX's limit (``tmp_path`` when it is short enough)."""
-    if len(str(tmp_path / "admin.sock")) < 100:
-        yield tmp_path
-        return
-    with tempfile.TemporaryDirectory(prefix="sgc") as short:
-        yield Path(short)
 
 
 def write_config(tmp_path: Path, socket: Path) -> Path:

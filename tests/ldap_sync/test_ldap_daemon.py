@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 
@@ -35,13 +34,9 @@ timeout = "2s"
 
 
 @pytest.fixture
-def socket(tmp_path: Path) -> Iterator[Path]:
-    """The admin socket's path, in a short directory when ``tmp_path`` is too long for AF_UNIX."""
-    if len(str(tmp_path / "admin.sock")) < 100:
-        yield tmp_path / "admin.sock"
-        return
-    with tempfile.TemporaryDirectory(prefix="sgl") as short:
-        yield Path(short) / "admin.sock"
+def socket(short_dir: Path) -> Path:
+    """The admin socket's path, short enough for AF_UNIX."""
+    return short_dir / "admin.sock"
 
 
 async def until(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
