@@ -21,6 +21,12 @@ _NAMES = (
 _PAIR = re.compile(
     rf"(?i)(\b[\w.-]*(?:{_NAMES})[\w-]*[\"']?\s*[:=]\s*[\"']?)(?!\[REDACTED)([^\s\"',;&}}\]]+)"
 )
+_NAME_PARTS = (
+    "passw", "passphrase", "secret", "token", "macaroon", "rune", "authorization", "api",
+    "private", "preimage", "credential", "bind_pw", "k1",
+)  # fmt: skip
+"""Every name ``_PAIR`` looks for contains one of these: ASCII text without any of them
+cannot match, which is checked in a fraction of the time the regex takes to fail."""
 _LONG_HEX = re.compile(r"\b[0-9a-fA-F]{72,}\b")
 _LONG_B64 = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
 
@@ -48,9 +54,22 @@ class Redactor:
             text = text.replace(secret, MARK)
         text = _PEM.sub(MARK, text)
         text = _BEARER.sub(lambda m: f"{m.group(1)} {MARK}", text)
-        text = _PAIR.sub(lambda m: m.group(1) + MARK, text)
+        if _may_name_a_secret(text):
+            text = _PAIR.sub(lambda m: m.group(1) + MARK, text)
         text = _LONG_HEX.sub(MARK, text)
         return _LONG_B64.sub(_b64_secret, text)
+
+
+def _may_name_a_secret(text: str) -> bool:
+    """False only when ``_PAIR`` cannot match: ASCII text naming none of the secrets.
+
+    Non-ASCII text always goes to the regex, whose case-insensitive matching also folds
+    a few non-ASCII letters (such as the Kelvin sign) that ``str.lower`` keeps apart.
+    """
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return any(part in lowered for part in _NAME_PARTS)
 
 
 class RedactingFilter(logging.Filter):
