@@ -4,7 +4,8 @@ The request's host (after the allowed-hosts check) picks the domain, so one daem
 several. User names are matched after lower-casing and must be ``a-z0-9-_.``; ``user+tag``
 resolves to ``user`` and adds ``["text/tag", "tag"]`` to the metadata. Unknown and
 disabled names are 404 with the LUD error JSON. The callback, errors, CORS, the ledger and
-LUD-21 verify work as for offers.
+LUD-21 verify work as for offers. Addresses in partitions this service does not serve
+(``[lnurl] partitions``) are unknown here, as offers are.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ class AddressService(pay.CallbackService, Protocol):
 
     @property
     def addresses(self) -> AddressLookup | None: ...
+
+    @property
+    def partitions(self) -> frozenset[str]:
+        """The partitions this service answers for (``[lnurl] partitions``)."""
+        ...
 
     def origin(self) -> Origin: ...
 
@@ -87,7 +93,10 @@ def address_metadata(address: Address, tag: str | None) -> str:
     return json.dumps(entries, separators=(",", ":"), ensure_ascii=False)
 
 
-async def load_address(lookup: AddressLookup | None, domain: str, text: str) -> LoadedAddress:
+async def load_address(
+    lookup: AddressLookup | None, domain: str, text: str, partitions: frozenset[str]
+) -> LoadedAddress:
+    """The address and its metadata; 404 when unknown, disabled or in a partition not served."""
     username, tag = parse_username(text)
     if lookup is None:
         raise address_not_found(text[:80])
@@ -95,7 +104,7 @@ async def load_address(lookup: AddressLookup | None, domain: str, text: str) -> 
         address = await lookup.get_address(domain, username)
     except NotFound:
         raise address_not_found(f"{username}@{domain}") from None
-    if not address.enabled:
+    if not address.enabled or address.partition not in partitions:
         raise address_not_found(f"{username}@{domain}")
     return LoadedAddress(address, tag, address_metadata(address, tag))
 
@@ -105,7 +114,8 @@ def add_address_routes(app: QuartTrio, service: AddressService) -> None:
 
     async def loaded(username: str) -> tuple[Origin, LoadedAddress]:
         origin = service.origin()
-        return origin, await load_address(service.addresses, origin.host, username)
+        found = await load_address(service.addresses, origin.host, username, service.partitions)
+        return origin, found
 
     @app.get("/.well-known/lnurlp/<username>")
     async def address_first_call(username: str) -> Response:

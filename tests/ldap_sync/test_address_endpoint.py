@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from functools import partial
@@ -93,6 +94,15 @@ async def test_unknown_disabled_and_foreign_host_answers(tmp_path: Path) -> None
             "/.well-known/lnurlp/shop", headers={"Host": "localhost"}
         )
         assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+async def test_addresses_of_partitions_not_served_here_are_unknown(tmp_path: Path) -> None:
+    async with open_world(tmp_path) as world:  # serves only the "default" partition
+        await world.store.create_address(dataclasses.replace(LOCAL, partition="internal"))
+        for path in ("shop", "shop/callback?amount=1000"):
+            status, body = await world.get(f"/.well-known/lnurlp/{path}")
+            assert (status, body["status"]) == (404, "ERROR"), path
+        assert world.balancer.references == []
 
 
 async def test_ldap_address_wallet_flow(
