@@ -63,6 +63,8 @@ class ProxyPolicy:
             address = ipaddress.ip_address(peer.split("%", 1)[0])
         except ValueError:
             return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped  # an IPv4 peer of a dual-stack "[::]" listener
         return any(address in network for network in self._networks)
 
     def allows(self, domain: str) -> bool:

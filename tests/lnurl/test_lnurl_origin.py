@@ -96,3 +96,13 @@ def test_trusted_proxies_must_be_addresses() -> None:
 )
 def test_client_address(headers: dict[str, str], peer: str | None, expected: str) -> None:
     assert client_address(headers, peer, TRUSTING) == expected
+
+
+def test_ipv4_proxies_on_a_dual_stack_listener_are_trusted() -> None:
+    # A "[::]:port" listener sees IPv4 peers as IPv4-mapped IPv6 addresses.
+    headers = {"host": "in", "x-forwarded-host": "pay.example", "x-forwarded-proto": "https"}
+    origin = resolve_origin(headers, "::ffff:10.1.2.3", TRUSTING, tls=False)
+    assert origin == Origin("https", "pay.example")
+    forwarded = {"x-forwarded-for": "203.0.113.6"}
+    assert client_address(forwarded, "::ffff:127.0.0.1", TRUSTING) == "203.0.113.6"
+    assert not TRUSTING.trusts("::ffff:192.0.2.1")
