@@ -1,4 +1,4 @@
-"""Value checks used by the config model: listen addresses and store URLs.
+"""Value checks used by the config model: listen addresses, store URLs, rates and networks.
 
 Each ``check_*`` function raises ``ValueError`` with a message meant for an operator; the
 loader prefixes it with the key path and the file. ``parse_listen`` is also used by the
@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 _HOSTNAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
 _UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
+_RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|m|h)\s*")
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class FieldProblem(ValueError):
@@ -132,3 +134,32 @@ def _check_postgres_url(url: str) -> None:
         )
     if any(c.isspace() for c in url):
         raise ValueError("the PostgreSQL URL contains whitespace")
+
+
+def check_rate(value: str) -> None:
+    """Validate a request rate: "<count>/s", "<count>/m" or "<count>/h", above zero."""
+    match = _RATE.fullmatch(value)
+    if match is None:
+        raise ValueError(f'{value!r}: expected "<count>/s", "<count>/m" or "<count>/h", e.g. "5/s"')
+    if float(match[1]) <= 0:
+        raise ValueError(f"{value!r}: the rate must be above zero")
+
+
+def check_network(value: str) -> None:
+    """Validate an IP address or CIDR network ("203.0.113.0/24", "2001:db8::/32")."""
+    try:
+        ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address or CIDR network") from None
+
+
+def check_proxy(value: str) -> None:
+    """Validate a trusted proxy: an IP address, a CIDR network, or "unix"."""
+    if value != "unix":
+        check_network(value)
+
+
+def check_redis_url(value: str) -> None:
+    """Validate "redis://", "rediss://" or "unix://" URLs, or accept "" (not set)."""
+    if value and urlsplit(value).scheme not in _REDIS_SCHEMES:
+        raise ValueError(f"{value!r}: expected redis://host:port/db, rediss://... or unix://path")

@@ -32,7 +32,11 @@ from urllib.parse import urlsplit
 from switchgeard.config.checks import (
     FieldProblem,
     check_listen,
+    check_network,
     check_optional_host_port,
+    check_proxy,
+    check_rate,
+    check_redis_url,
     check_store_url,
 )
 
@@ -74,7 +78,7 @@ class LnurlConfig:
     socket_group: str | None = field(default=None, metadata=RESTART)
     partitions: tuple[str, ...] = ("default",)
     allowed_hosts: tuple[str, ...] = ()
-    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = field(default=(), metadata={"check": check_proxy})
     invoice_expiry: Seconds = field(default=Seconds(600.0), metadata=_min(60))
     qr_scale: int = field(default=8, metadata={"min": 1, "max": 64})
     qr_dark: str = "#000000"
@@ -173,7 +177,7 @@ class LoggingConfig:
     """``[logging]``: the system log (stderr) and, with ``dir``, per-service files."""
 
     level: str = field(default="info", metadata={"choices": ("debug", "info", "warning", "error")})
-    dir: Path | None = None
+    dir: Path | None = field(default=None, metadata=RESTART)
     client_ip: str = field(default="full", metadata={"choices": ("full", "truncate", "hash")})
     """How client addresses appear in access logs: as is, cut to /24 (IPv4) or /48 (IPv6),
     or as a keyed hash that is stable for the life of the process."""
@@ -195,7 +199,7 @@ class TelemetryConfig:
 class RateLimitRuleConfig:
     """One GCRA limit: ``rate`` as "5/s", "300/m" or "1000/h"; ``burst`` requests at once."""
 
-    rate: str
+    rate: str = field(metadata={"check": check_rate})
     burst: int = field(default=1, metadata={"min": 1, "max": 1_000_000})
 
 
@@ -212,7 +216,7 @@ class RateLimitOverrideConfig:
     """``[[ratelimit.overrides]]``: another per-client limit for clients inside ``cidrs``
     (e.g. a custodial wallet's egress range); without ``per_client`` they have none."""
 
-    cidrs: tuple[str, ...]
+    cidrs: tuple[str, ...] = field(metadata={"check": check_network})
     per_client: RateLimitRuleConfig | None = None
 
 
@@ -230,14 +234,14 @@ class RateLimitConfig:
 
     enabled: bool = True
     mode: str = field(default="enforce", metadata={"choices": ("enforce", "shadow")})
-    backend: str = field(default="memory", metadata={"choices": ("memory", "redis")})
-    redis_url: str = ""
-    redis_timeout: Seconds = field(default=Seconds(0.25), metadata=_min(0.01))
+    backend: str = field(default="memory", metadata={"choices": ("memory", "redis"), **RESTART})
+    redis_url: str = field(default="", metadata={"check": check_redis_url, **RESTART})
+    redis_timeout: Seconds = field(default=Seconds(0.25), metadata={"min": 0.01, **RESTART})
     client_header: str = field(
         default="x-forwarded-for", metadata={"choices": ("x-forwarded-for", "forwarded")}
     )
     ipv6_prefix: int = field(default=64, metadata={"min": 16, "max": 128})
-    exempt: tuple[str, ...] = ()
+    exempt: tuple[str, ...] = field(default=(), metadata={"check": check_network})
     max_tracked_clients: int = field(default=100_000, metadata={"min": 16, "max": 10_000_000})
     sweep_interval: Seconds = field(default=Seconds(30.0), metadata=_min(0.1))
     offer: RateLimitClassConfig = RateLimitClassConfig(
@@ -253,6 +257,11 @@ class RateLimitConfig:
         total=_rule("200/s", 400), per_client=_rule("5/s", 20)
     )
     overrides: tuple[RateLimitOverrideConfig, ...] = ()
+
+    def validate(self) -> None:
+        """The Redis backend needs its URL."""
+        if self.backend == "redis" and not self.redis_url:
+            raise FieldProblem("redis_url", 'required when backend = "redis"')
 
 
 def _check_ldap_uri(value: str) -> None:
@@ -366,9 +375,10 @@ class Config:
     lnurl: LnurlConfig = LnurlConfig()
     admin: AdminConfig = AdminConfig()
     balancer: BalancerConfig = BalancerConfig()
-    lightning: LightningConfig = LightningConfig()
+    lightning: LightningConfig = field(default=LightningConfig(), metadata=RESTART)
+    """Open node connections keep the settings they were opened with: restart."""
     logging: LoggingConfig = LoggingConfig()
-    telemetry: TelemetryConfig = TelemetryConfig()
+    telemetry: TelemetryConfig = field(default=TelemetryConfig(), metadata=RESTART)
     ratelimit: RateLimitConfig = RateLimitConfig()
     ldap: LdapConfig | None = field(default=None, metadata=RESTART)
     """Lightning Addresses from LDAP; absent: none."""

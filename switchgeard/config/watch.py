@@ -11,9 +11,10 @@ A reload happens when ``run_config_watcher`` sees the file change (stat poll eve
 then a sha256 of the content), on SIGHUP (the daemon calls ``reload()``) and on the admin
 API's POST /reload. An invalid file is rejected: the running config stays, the error is
 logged with its key path and counted. Keys marked ``restart`` in the model (``store``,
-``admin.socket*``, ``lnurl.listen``, ``lnurl.tls_*``, ``lnurl.socket_*``,
-``telemetry.prometheus_listen``) keep their running value; a change to them is logged and
-reported as "needs restart" until the process restarts.
+``admin.socket*``, ``lnurl.listen``, ``lnurl.tls_*``, ``lnurl.socket_*``, ``lightning``,
+``telemetry``, ``logging.dir``, ``ratelimit.backend``/``redis_*``, ``ldap``) keep their
+running value; a change to them is logged and reported as "needs restart" until the
+process restarts. Every other key must reach its component live.
 """
 
 from __future__ import annotations

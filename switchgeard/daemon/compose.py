@@ -34,7 +34,7 @@ from switchgeard.daemon.lifecycle import (
 from switchgeard.daemon.logs import run_log_level_follower
 from switchgeard.daemon.meters import MeteredCounters, metered_connect, start_meters
 from switchgeard.daemon.ops import open_ops, run_ops_follower
-from switchgeard.daemon.wiring import connect_factory, create_public_app
+from switchgeard.daemon.wiring import connect_factory, create_public_app, run_lnurl_follower
 from switchgeard.ldap_sync import run_ldap_sync
 from switchgeard.lightning import open_bridge
 from switchgeard.store import open_store
@@ -87,6 +87,7 @@ async def run_daemon(
             syncer = await nursery.start(run_ldap_sync, store, config.ldap)
         await start_meters(nursery, ops.metrics, balancer, store, syncer)
         public_app = create_public_app(store, balancer, config.lnurl, ops)
+        await nursery.start(run_lnurl_follower, public_app, watcher.section("lnurl"))
         info = daemon_info(config, config_file=watcher.path, started_at=datetime.now(UTC))
         reloader = WatcherReloader(watcher, nursery.start_soon)
         admin_app = create_admin_app(

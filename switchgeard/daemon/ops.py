@@ -95,5 +95,3 @@ def apply_reload(ops: Ops, old: Config, new: Config) -> None:
         ops.logs.set_level(new.logging.level)
     if new.logging.client_ip != old.logging.client_ip:
         ops.client_ip.mode = new.logging.client_ip
-    if new.logging.dir != old.logging.dir:
-        logger.warning("[logging] dir changed: the log files move after a restart")

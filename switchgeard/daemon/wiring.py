@@ -7,18 +7,30 @@ turns a backend record into an open ``LightningBackend`` (the balancer's ``conne
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
+import trio
 from quart_trio import QuartTrio
+from trio_util import AsyncValue
 
 from switchgeard.balancer import Balancer, ConnectBackend
 from switchgeard.config import LightningConfig, LnurlConfig
 from switchgeard.daemon.ops import Ops
+from switchgeard.errors import ConfigError
 from switchgeard.lightning import ClnEndpoint, Endpoint, LightningBackend, LndEndpoint, open_backend
-from switchgeard.lnurl import LedgerVerifier, LnurlDeps, PoolSettlements, create_lnurl_app
+from switchgeard.lnurl import (
+    LedgerVerifier,
+    LnurlDeps,
+    PoolSettlements,
+    apply_lnurl_config,
+    create_lnurl_app,
+)
 from switchgeard.store import Store
 from switchgeard.store.records import Backend, Implementation, LndGrpc
+
+logger = logging.getLogger("switchgeard.daemon")
 
 
 def endpoint_of(implementation: Implementation) -> Endpoint:
@@ -70,3 +82,22 @@ def create_public_app(
         client_ip=None if ops is None else ops.client_ip,
     )
     return create_lnurl_app(deps, cfg)
+
+
+async def run_lnurl_follower(
+    app: QuartTrio,
+    section: AsyncValue[LnurlConfig],
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Apply each reloaded ``[lnurl]`` section to the public app (listeners need a restart)."""
+    running = section.value
+    task_status.started()
+    async for cfg in section.eventual_values():
+        if cfg is running:
+            continue
+        running = cfg
+        try:
+            apply_lnurl_config(app, cfg)
+        except ConfigError as exc:
+            logger.warning("[lnurl] settings unchanged, the new ones are not usable: %s", exc)

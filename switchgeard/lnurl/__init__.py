@@ -4,7 +4,7 @@ Imports balancer, store and lightning only through the narrow protocols declared
 ``pay`` and ``verify``; never concrete adapters, never the admin app.
 """
 
-from switchgeard.lnurl.app import LnurlDeps, create_lnurl_app, offer_links
+from switchgeard.lnurl.app import LnurlDeps, apply_lnurl_config, create_lnurl_app, offer_links
 from switchgeard.lnurl.verify import InvoiceVerifier, LedgerVerifier, PoolSettlements
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "LedgerVerifier",
     "LnurlDeps",
     "PoolSettlements",
+    "apply_lnurl_config",
     "create_lnurl_app",
     "offer_links",
 ]

@@ -51,12 +51,17 @@ class LnurlDeps:
 class _Service:
     def __init__(self, deps: LnurlDeps, cfg: LnurlConfig) -> None:
         self.deps = deps
-        self.cfg = cfg
-        self.partitions = frozenset(cfg.partitions)
-        self.policy = ProxyPolicy(cfg.trusted_proxies, cfg.allowed_hosts)
-        self.qr = QrStyle(cfg.qr_scale, cfg.qr_dark, cfg.qr_light)
         self.addresses = deps.addresses
         self.invoices = deps.invoices
+        self.apply(cfg)
+
+    def apply(self, cfg: LnurlConfig) -> None:
+        """Serve with ``cfg`` from now on; ConfigError (nothing changed) if it is unusable."""
+        policy = ProxyPolicy(cfg.trusted_proxies, cfg.allowed_hosts)
+        self.cfg = cfg
+        self.partitions = frozenset(cfg.partitions)
+        self.policy = policy
+        self.qr = QrStyle(cfg.qr_scale, cfg.qr_dark, cfg.qr_light)
         self.invoice_expiry = int(cfg.invoice_expiry)
 
     def origin(self) -> Origin:
@@ -105,6 +110,7 @@ def create_lnurl_app(deps: LnurlDeps, cfg: LnurlConfig) -> QuartTrio:
         log.warning("[lnurl] allowed_hosts is empty: links are built for any Host a client sends")
     app = QuartTrio(__name__)
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
+    app.extensions[_SERVICE] = service
     _add_hooks(app)
     _add_offer_routes(app, service)
     add_address_routes(app, service)
@@ -113,6 +119,20 @@ def create_lnurl_app(deps: LnurlDeps, cfg: LnurlConfig) -> QuartTrio:
         app.asgi_app, limiter=deps.limiter, metrics=deps.metrics, client_ip=deps.client_ip
     )
     return app
+
+
+def apply_lnurl_config(app: QuartTrio, cfg: LnurlConfig) -> None:
+    """Apply a reloaded ``[lnurl]`` section to an app from ``create_lnurl_app``.
+
+    Partitions, allowed hosts, trusted proxies, invoice expiry and QR style change for the
+    next request; the listeners (``listen``, ``tls_*``, ``socket_*``) need a restart.
+    Raises ``ConfigError`` and keeps the running settings if ``cfg`` is unusable.
+    """
+    service: _Service = app.extensions[_SERVICE]
+    service.apply(cfg)
+
+
+_SERVICE = "switchgeard.lnurl"
 
 
 def _add_hooks(app: QuartTrio) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from switchgeard.config import (
     Config,
+    StoreConfig,
     check_secret_files,
     load_config,
     parse_config,
@@ -19,6 +20,7 @@ from switchgeard.config import (
     read_secret_file,
 )
 from switchgeard.config.checks import TcpAddress, UnixAddress, parse_listen
+from switchgeard.config.diff import changed_keys
 from switchgeard.errors import ConfigError
 
 FILE = Path("/etc/switchgeard/switchgeard.toml")
@@ -94,6 +96,13 @@ def test_example_config_loads_and_documents_every_key(repo_root: Path) -> None:
     assert missing == [], f"keys not documented in {example.name}: {missing}"
 
 
+def test_example_values_are_the_model_defaults(repo_root: Path) -> None:
+    """The example says "every key, with its default": a value set there is the default."""
+    config = load_config(repo_root / "config" / "switchgeard.example.toml")
+    defaults = Config(path=config.path, store=StoreConfig(url=config.store.url))
+    assert changed_keys(defaults, config) == []
+
+
 def test_defaults_need_only_the_store_url() -> None:
     config = parse("")
     assert config.store.url == "sqlite:///var/lib/switchgeard/switchgeard.db"
@@ -137,6 +146,18 @@ def test_defaults_need_only_the_store_url() -> None:
             "host:port",
         ),
         ("[daemon]\nshutdown_grace = nan\n", "daemon.shutdown_grace", "finite"),
+        # values the daemon would refuse at start must fail check-config and reloads too
+        ("[ratelimit.offer.per_client]\nrate = 'fast'\n", "ratelimit.offer.per_client.rate", "5/s"),
+        ("[ratelimit.invoice.total]\nrate = '0/s'\n", "ratelimit.invoice.total.rate", "above zero"),
+        ("[ratelimit]\nexempt = ['10.0.0.0/33']\n", "ratelimit.exempt[0]", "CIDR"),
+        (
+            "[[ratelimit.overrides]]\ncidrs = ['wallet']\n",
+            "ratelimit.overrides[0].cidrs[0]",
+            "CIDR",
+        ),
+        ("[ratelimit]\nbackend = 'redis'\n", "ratelimit.redis_url", "required"),
+        ("[ratelimit]\nredis_url = 'http://r'\n", "ratelimit.redis_url", "redis://"),
+        ("[lnurl]\ntrusted_proxies = ['unix', 'nginx']\n", "lnurl.trusted_proxies[1]", "CIDR"),
     ],
 )
 def test_invalid_values_name_their_key_path(text: str, key: str, fragment: str) -> None:

@@ -133,7 +133,8 @@ async def test_a_missing_secret_file_rejects_the_reload(config_file: Path) -> No
     result = await watcher.reload()
     assert result.error is not None and result.error.key == "lightning.trusted_roots_file"
     write(config_file.parent / "roots.pem", "roots")
-    assert (await watcher.reload()).changed == ("lightning",)
+    result = await watcher.reload()
+    assert result.ok and result.needs_restart == ("lightning.trusted_roots_file",)
 
 
 @pytest.mark.allow_error_logs
@@ -169,6 +170,34 @@ async def test_restart_only_keys_keep_their_running_value_and_are_reported(
     # a reload without further change still reports what waits for a restart
     again = await watcher.reload()
     assert again.changed == () and again.needs_restart == ("store.url", "lnurl.listen")
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "key"),
+    [
+        # read once when the component opens: a reload must not claim to apply them
+        ("lightning", "call_timeout = '1s'", "lightning.call_timeout"),
+        (
+            "telemetry",
+            "otlp_endpoint = 'http://127.0.0.1:4318/v1/metrics'",
+            "telemetry.otlp_endpoint",
+        ),
+        ("telemetry", "otlp_interval = '5s'", "telemetry.otlp_interval"),
+        ("logging", "dir = 'logs'", "logging.dir"),
+        ("ratelimit", "backend = 'redis'\nredis_url = 'redis://127.0.0.1'", "ratelimit.backend"),
+        ("ratelimit", "redis_timeout = '1s'", "ratelimit.redis_timeout"),
+    ],
+)
+async def test_keys_read_only_at_start_are_reported_as_needing_a_restart(
+    config_file: Path, table: str, line: str, key: str
+) -> None:
+    watcher = ConfigWatcher(load_config(config_file))
+    before = watcher.current
+    write(config_file, f"{BASE}\n[{table}]\n{line}\n")
+    result = await watcher.reload()
+    assert result.ok and result.changed == ()
+    assert key in result.needs_restart
+    assert watcher.current == before
 
 
 async def test_an_unchanged_file_publishes_nothing(config_file: Path) -> None:
