@@ -163,3 +163,11 @@ def check_redis_url(value: str) -> None:
     """Validate "redis://", "rediss://" or "unix://" URLs, or accept "" (not set)."""
     if value and urlsplit(value).scheme not in _REDIS_SCHEMES:
         raise ValueError(f"{value!r}: expected redis://host:port/db, rediss://... or unix://path")
+
+
+def check_optional_http_url(value: str) -> None:
+    """Validate an "http://" or "https://" URL with a host, or accept "" (not set)."""
+    if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc):
+        raise ValueError(
+            f"{value!r}: expected an http(s) URL, e.g. http://127.0.0.1:4318/v1/metrics"
+        )

@@ -34,6 +34,7 @@ from switchgeard.config.checks import (
     check_listen,
     check_network,
     check_optional_host_port,
+    check_optional_http_url,
     check_proxy,
     check_rate,
     check_redis_url,
@@ -191,7 +192,7 @@ class TelemetryConfig:
         default="127.0.0.1:9464", metadata={"check": check_optional_host_port, "restart": True}
     )
     """"host:port" of the Prometheus listener; "" disables it."""
-    otlp_endpoint: str = ""
+    otlp_endpoint: str = field(default="", metadata={"check": check_optional_http_url})
     otlp_interval: Seconds = field(default=Seconds(60.0), metadata=_min(1))
 
 

@@ -12,7 +12,7 @@ from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExp
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from switchgeard.errors import ConfigError
+from switchgeard.errors import ConfigError, ListenError
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +72,8 @@ async def serve_prometheus(
     try:
         listeners = await trio.open_tcp_listeners(port, host=host)
     except OSError as exc:
-        raise ConfigError(
-            f"cannot listen on {listen}: {exc}", key="telemetry.prometheus_listen"
-        ) from exc
+        # in use or not bindable now: a listen failure (exit 1, restarted), not a bad config
+        raise ListenError(f"telemetry.prometheus_listen: cannot listen on {listen}: {exc}") from exc
     sockname = listeners[0].socket.getsockname()
     bound = (
         f"[{sockname[0]}]:{sockname[1]}" if ":" in sockname[0] else f"{sockname[0]}:{sockname[1]}"

@@ -156,6 +156,7 @@ def test_defaults_need_only_the_store_url() -> None:
             "CIDR",
         ),
         ("[ratelimit]\nbackend = 'redis'\n", "ratelimit.redis_url", "required"),
+        ("[telemetry]\notlp_endpoint = 'collector:4318'\n", "telemetry.otlp_endpoint", "http(s)"),
         ("[ratelimit]\nredis_url = 'http://r'\n", "ratelimit.redis_url", "redis://"),
         ("[lnurl]\ntrusted_proxies = ['unix', 'nginx']\n", "lnurl.trusted_proxies[1]", "CIDR"),
     ],
