@@ -93,6 +93,16 @@ def text(field: str, value: object, *, limit: int = 10_000) -> str:
         raise InvalidInput(field, f"must be at most {limit} characters")
     if "\x00" in value:
         raise InvalidInput(field, "must not contain NUL characters")
+    return unicode_text(field, value)
+
+
+def unicode_text(field: str, value: str) -> str:
+    """``value`` unchanged if it is valid Unicode (no lone surrogates, which no database
+    column or UTF-8 JSON can hold)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(field, "must be valid Unicode text (no lone surrogates)") from None
     return value
 
 
@@ -184,11 +194,11 @@ def grpc_url(field: str, value: object) -> str:
         raise InvalidInput(field, "must not have a path, query or fragment")
     if port == 0:
         raise InvalidInput(field, "port must be between 1 and 65535")
-    return value
+    return unicode_text(field, value)
 
 
 def file_path(field: str, value: object) -> str:
     """An absolute path on the daemon's host."""
     if not isinstance(value, str) or not value.startswith("/") or "\x00" in value:
         raise InvalidInput(field, "must be an absolute file path")
-    return value
+    return unicode_text(field, value)

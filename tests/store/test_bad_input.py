@@ -65,6 +65,13 @@ CASES: list[tuple[str, Write, str]] = [
     ),
     ("bad uuid", _meta(id="not-a-uuid"), "id"),
     ("empty text", _meta(text="  "), "text"),
+    ("lone surrogate in text", _meta(text="tip \ud800"), "text"),
+    ("lone surrogate in a name", _backend(name="node \udc80"), "name"),
+    (
+        "lone surrogate in a path",
+        _backend(implementation=LndGrpc(url="https://127.0.0.1:10009", macaroon_path="/m\udc80")),
+        "implementation.auth.macaroonPath",
+    ),
     (
         "oversized image",
         _meta(image=Image(kind="png", data=samples.PNG + b"\0" * 100_000)),
