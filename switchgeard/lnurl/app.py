@@ -81,7 +81,7 @@ class _Service:
 
     def hash_key(self, comment: str) -> str | None:
         if self.deps.invoices.consistent_key == "client_ip":
-            return client_address(_headers(), _peer(), self.policy)
+            return client_address(request.scope, self.policy)
         return comment or None
 
 

@@ -3,6 +3,10 @@
 ``Forwarded`` (RFC 7239) wins over ``X-Forwarded-Host``/``X-Forwarded-Proto``, which win
 over ``Host``; the forwarding headers count only when the TCP peer is a trusted proxy
 (``[lnurl] trusted_proxies``: addresses, networks, or ``unix`` for peers on a Unix socket).
+Proxies append, so only the LAST ``Forwarded`` element and the last value of each
+``X-Forwarded-*`` header count: those come from the proxy that talks to us; anything to
+their left may have been written by the client. The payer's address follows the rate
+limiter's rule (the rightmost address that is not a trusted proxy).
 The host is validated as ``name[:port]`` so no header can inject text into a URL, and the
 domain is checked against ``[lnurl] allowed_hosts`` (empty = any host).
 """
@@ -13,8 +17,11 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from switchgeard.errors import ConfigError, RequestError
+from switchgeard.ratelimit import Client, ClientResolver
+from switchgeard.ratelimit.asgi import CLIENT_SCOPE_KEY
 
 _HOST = re.compile(
     r"(?P<domain>[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]{2,45}\])(?::(?P<port>[0-9]{1,5}))?"
@@ -40,9 +47,10 @@ class ProxyPolicy:
     """Which peers may set forwarding headers, and which hosts links may name."""
 
     def __init__(self, trusted_proxies: Iterable[str], allowed_hosts: Iterable[str]) -> None:
+        proxies = tuple(trusted_proxies)
         self._trust_unix = False
         self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-        for entry in trusted_proxies:
+        for entry in proxies:
             if entry == UNIX_PEER:
                 self._trust_unix = True
                 continue
@@ -54,6 +62,8 @@ class ProxyPolicy:
                     key="lnurl.trusted_proxies",
                 ) from None
         self.allowed_hosts = frozenset(h.strip().lower() for h in allowed_hosts)
+        self.clients = ClientResolver(trusted_proxies=proxies)
+        """Payer addresses behind the trusted proxies (``X-Forwarded-For``, rightmost rule)."""
 
     def trusts(self, peer: str | None) -> bool:
         """Whether ``peer`` (an IP address, or None/'' for a Unix socket) is a trusted proxy."""
@@ -78,9 +88,9 @@ def resolve_origin(
     forwarded: dict[str, str] = {}
     scheme = host = None
     if policy.trusts(peer):
-        forwarded = _first_forwarded_element(headers.get("forwarded", ""))
-        scheme = forwarded.get("proto") or _first(headers.get("x-forwarded-proto"))
-        host = forwarded.get("host") or _first(headers.get("x-forwarded-host"))
+        forwarded = _last_forwarded_element(headers.get("forwarded", ""))
+        scheme = forwarded.get("proto") or _last(headers.get("x-forwarded-proto"))
+        host = forwarded.get("host") or _last(headers.get("x-forwarded-host"))
     scheme = (scheme or "").lower()
     if scheme not in _SCHEMES:
         scheme = "https" if tls else "http"
@@ -101,16 +111,16 @@ def _validated_host(raw: str, scheme: str, policy: ProxyPolicy) -> str:
     return f"{domain}:{int(port)}"
 
 
-def _first(value: str | None) -> str | None:
+def _last(value: str | None) -> str | None:
     if value is None:
         return None
-    return value.split(",", 1)[0].strip() or None
+    return value.rsplit(",", 1)[-1].strip() or None
 
 
-def _first_forwarded_element(value: str) -> dict[str, str]:
-    """The ``key=value`` pairs of the first element (the proxy nearest the wallet)."""
+def _last_forwarded_element(value: str) -> dict[str, str]:
+    """The ``key=value`` pairs of the last element: the one our nearest proxy added."""
     pairs: dict[str, str] = {}
-    element = value.split(",", 1)[0]
+    element = value.rsplit(",", 1)[-1]
     for part in element.split(";"):
         key, sep, val = part.partition("=")
         if sep:
@@ -118,17 +128,13 @@ def _first_forwarded_element(value: str) -> dict[str, str]:
     return pairs
 
 
-def client_address(headers: Mapping[str, str], peer: str | None, policy: ProxyPolicy) -> str:
-    """The payer's address: the forwarded client when the peer is a trusted proxy, else the peer."""
-    if policy.trusts(peer):
-        forwarded = _first_forwarded_element(headers.get("forwarded", "")).get("for")
-        candidate = forwarded or _first(headers.get("x-forwarded-for"))
-        if candidate:
-            return _strip_port(candidate)
-    return peer or UNIX_PEER
+def client_address(scope: Mapping[str, Any], policy: ProxyPolicy) -> str:
+    """The payer's address for an ASGI ``scope``, by the rate limiter's rule.
 
-
-def _strip_port(node: str) -> str:
-    if node.startswith("["):
-        return node[1:].split("]", 1)[0]
-    return node.split(":", 1)[0] if node.count(":") == 1 else node
+    The client the limiter identified (with ``[ratelimit] client_header``) when it ran;
+    otherwise the rightmost ``X-Forwarded-For`` address that is not a trusted proxy, so
+    nothing a client writes left of what its proxies appended counts.
+    """
+    identified = scope.get(CLIENT_SCOPE_KEY)
+    client = identified if isinstance(identified, Client) else policy.clients.resolve(scope)
+    return str(client)

@@ -150,7 +150,8 @@ async def test_comment_length_counts_unicode_characters(world: World) -> None:
 async def test_consistent_key_can_be_the_payer_address(world: World) -> None:
     world.balancer.consistent_key = "client_ip"
     world.cfg = LnurlConfig(trusted_proxies=("10.0.0.0/8",))
-    headers = {**HEADERS, "X-Forwarded-For": "203.0.113.9, 10.0.0.2"}
+    # The leftmost entry is whatever the client sent; the proxies appended the rest.
+    headers = {**HEADERS, "X-Forwarded-For": "198.51.100.66, 203.0.113.9, 10.0.0.2"}
     scope = {"client": ("10.1.2.3", 5555)}
     await world.get(OFFER + "/invoice?amount=1000", headers=headers, scope_base=scope)
     await world.get(OFFER + "/invoice?amount=1000", scope_base={"client": ("192.0.2.1", 1)})

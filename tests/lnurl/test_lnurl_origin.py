@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_address
+from typing import Any
+
 import pytest
 
 from switchgeard.errors import ConfigError, RequestError
 from switchgeard.lnurl.origin import Origin, ProxyPolicy, client_address, resolve_origin
+from switchgeard.ratelimit import Client
 
 TRUSTING = ProxyPolicy(["127.0.0.1", "10.0.0.0/8", "::1", "unix"], [])
 
@@ -18,11 +22,27 @@ TRUSTING = ProxyPolicy(["127.0.0.1", "10.0.0.0/8", "::1", "unix"], [])
         ({"host": "pay.example.com:80"}, "1.2.3.4", False, Origin("http", "pay.example.com")),
         ({"host": "127.0.0.1:8080"}, None, False, Origin("http", "127.0.0.1:8080")),
         ({"host": "[::1]:8080"}, "::1", False, Origin("http", "[::1]:8080")),
-        (
-            {"host": "in", "forwarded": 'proto=https;host="a.example:8443", for=x;host=b'},
+        (  # the last element is the one the nearest (trusted) proxy added
+            {"host": "in", "forwarded": 'proto=http;host=evil, for=x;proto=https;host="a:8443"'},
             "127.0.0.1",
             False,
-            Origin("https", "a.example:8443"),
+            Origin("https", "a:8443"),
+        ),
+        (  # a client-written element is not used even when the proxy's lacks the key
+            {"host": "in", "forwarded": "proto=https;host=evil, for=1.2.3.4"},
+            "127.0.0.1",
+            False,
+            Origin("http", "in"),
+        ),
+        (  # so is a client-written first value of a header the proxy appended to
+            {
+                "host": "in",
+                "x-forwarded-host": "evil, b.example",
+                "x-forwarded-proto": "http, https",
+            },
+            "127.0.0.1",
+            False,
+            Origin("https", "b.example"),
         ),
         (  # the original's "proto after the last =" quirk is fixed: pairs are parsed
             {"host": "in", "forwarded": "For=1.2.3.4; Proto=HTTPS; Host=a.example"},
@@ -37,7 +57,7 @@ TRUSTING = ProxyPolicy(["127.0.0.1", "10.0.0.0/8", "::1", "unix"], [])
             Origin("https", "in"),
         ),
         (
-            {"host": "in", "x-forwarded-host": "b.example, c", "x-forwarded-proto": "https"},
+            {"host": "in", "x-forwarded-host": "b.example", "x-forwarded-proto": "https"},
             None,
             False,
             Origin("https", "b.example"),
@@ -84,18 +104,40 @@ def test_trusted_proxies_must_be_addresses() -> None:
         ProxyPolicy(["proxy.local"], [])
 
 
+def _scope(headers: dict[str, str], peer: str | None) -> dict[str, Any]:
+    encoded = [(k.encode(), v.encode()) for k, v in headers.items()]
+    return {"headers": encoded, "client": None if peer is None else (peer, 4711)}
+
+
 @pytest.mark.parametrize(
     ("headers", "peer", "expected"),
     [
-        ({"forwarded": 'for="[2001:db8::1]:4711"'}, "127.0.0.1", "2001:db8::1"),
-        ({"forwarded": "for=203.0.113.5:80"}, "127.0.0.1", "203.0.113.5"),
         ({"x-forwarded-for": "203.0.113.6, 10.0.0.1"}, "10.0.0.1", "203.0.113.6"),
         ({"x-forwarded-for": "203.0.113.6"}, "192.0.2.7", "192.0.2.7"),
+        ({"x-forwarded-for": "[2001:db8::1]:4711"}, "127.0.0.1", "2001:db8::1"),
+        ({"x-forwarded-for": "203.0.113.6"}, None, "203.0.113.6"),
         ({}, None, "unix"),
+        ({}, "10.0.0.1", "10.0.0.1"),
     ],
 )
 def test_client_address(headers: dict[str, str], peer: str | None, expected: str) -> None:
-    assert client_address(headers, peer, TRUSTING) == expected
+    assert client_address(_scope(headers, peer), TRUSTING) == expected
+
+
+@pytest.mark.parametrize(
+    "header", ["198.51.100.66, 203.0.113.6", "198.51.100.66, 203.0.113.6, 10.0.0.2"]
+)
+def test_client_address_ignores_what_the_client_wrote_left_of_the_proxies(header: str) -> None:
+    # A proxy appends the address it saw; anything further left came from the client.
+    scope = _scope({"x-forwarded-for": header}, "10.0.0.1")
+    assert client_address(scope, TRUSTING) == "203.0.113.6"
+
+
+def test_client_address_is_the_rate_limiters_client_when_it_identified_one() -> None:
+    # Same answer as the limiter, whose [ratelimit] client_header may be "forwarded".
+    scope = _scope({"x-forwarded-for": "203.0.113.6"}, "10.0.0.1")
+    scope["switchgeard.client"] = Client(ip_address("192.0.2.44"), "192.0.2.44")
+    assert client_address(scope, TRUSTING) == "192.0.2.44"
 
 
 def test_ipv4_proxies_on_a_dual_stack_listener_are_trusted() -> None:
@@ -103,6 +145,6 @@ def test_ipv4_proxies_on_a_dual_stack_listener_are_trusted() -> None:
     headers = {"host": "in", "x-forwarded-host": "pay.example", "x-forwarded-proto": "https"}
     origin = resolve_origin(headers, "::ffff:10.1.2.3", TRUSTING, tls=False)
     assert origin == Origin("https", "pay.example")
-    forwarded = {"x-forwarded-for": "203.0.113.6"}
-    assert client_address(forwarded, "::ffff:127.0.0.1", TRUSTING) == "203.0.113.6"
+    forwarded = _scope({"x-forwarded-for": "203.0.113.6"}, "::ffff:127.0.0.1")
+    assert client_address(forwarded, TRUSTING) == "203.0.113.6"
     assert not TRUSTING.trusts("::ffff:192.0.2.1")
