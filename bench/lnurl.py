@@ -404,12 +404,13 @@ def report(results: Results, load_before: float) -> str:
     base, first, callback = runs["baseline"], runs["first"], runs["callback"]
     balanced, direct = p50(results.balanced), p50(results.direct)
     sequential = results.sequential.pct(0.5)
+    access = "access log" if results.log_level in ("debug", "info") else "no access log"
     lines = [
         f"### {date}",
         "",
         f"Machine: {machine()}; python {platform.python_version()}; "
         f"{CONCURRENCY} concurrent keep-alive connections, loopback, plain HTTP; "
-        f"daemon logging level {results.log_level!r} (access log to a file), metrics "
+        f"daemon logging level {results.log_level!r} ({access}), metrics "
         "recorded, rate limiter on (limits above the load); 1-minute load average "
         f"{load_before:.2f} before the run.",
         "",
