@@ -6,11 +6,12 @@ The daemon wires the real store, balancer and config watcher in; tests may pass 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from switchgeard.config.model import LnurlConfig
 from switchgeard.store.records import Address, Backend, BackendPatch, Metadata, Offer, Page
 from switchgeard.units import NodeKey
 
@@ -161,3 +162,6 @@ class AdminDeps:
     health: HealthSource | None = None
     reloader: Reloader | None = None
     ldap: LdapStatus | None = None
+    lnurl: Callable[[], LnurlConfig] | None = None
+    """The ``[lnurl]`` section the public app serves with now (it follows reloads);
+    ``/status`` takes ``publicUrl`` and ``partitions`` from it, else from ``info``."""

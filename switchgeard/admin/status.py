@@ -12,7 +12,7 @@ from switchgeard import __version__
 from switchgeard.admin import protocol
 from switchgeard.admin.ports import AdminDeps, BackendHealth, DaemonInfo, ReloadView
 from switchgeard.admin.wire import ApiError, bool_query, json_response
-from switchgeard.config.model import Config
+from switchgeard.config.model import Config, LnurlConfig
 from switchgeard.store.records import Backend, ClnGrpc
 
 
@@ -77,7 +77,9 @@ def add_status_routes(app: QuartTrio, deps: AdminDeps) -> None:
     async def status() -> Response:
         backends = await deps.store.list_backends()
         views = {v.key: v for v in deps.health.statistics()} if deps.health else {}
-        partitions = set(info.partitions).union(*(b.partitions for b in backends))
+        lnurl = deps.lnurl() if deps.lnurl else None
+        served = info.partitions if lnurl is None else lnurl.partitions
+        partitions = set(served).union(*(b.partitions for b in backends))
         health = deps.health
         now = datetime.now(UTC)
         return json_response(
@@ -87,7 +89,7 @@ def add_status_routes(app: QuartTrio, deps: AdminDeps) -> None:
                 "uptimeSeconds": round((now - info.started_at).total_seconds(), 3),
                 "configFile": info.config_file,
                 "store": info.store_kind,
-                "publicUrl": info.public_url,
+                "publicUrl": info.public_url if lnurl is None else public_url(lnurl),
                 "lastReload": reload_json(deps.reloader.last_reload() if deps.reloader else None),
                 "partitions": {
                     p: (health.selectable(p) if health else False) for p in sorted(partitions)
@@ -119,18 +121,23 @@ def add_status_routes(app: QuartTrio, deps: AdminDeps) -> None:
 def daemon_info(config: Config, *, config_file: Path | None, started_at: datetime) -> DaemonInfo:
     """The static ``/status`` facts for a daemon running ``config``.
 
-    The public URL is ``https://`` + the first exact name in ``lnurl.allowed_hosts`` (the
-    host wallets are sent to), or unknown when any host is accepted. Values are those at
-    start-up; the page sizes and the store need a restart anyway.
+    Values are those at start-up (the page sizes and the store need a restart anyway);
+    give ``AdminDeps.lnurl`` for a public URL and partitions that follow reloads.
     """
-    hosts = [h for h in config.lnurl.allowed_hosts if "*" not in h]
     return DaemonInfo(
         version=__version__,
         started_at=started_at,
         config_file=None if config_file is None else str(config_file),
         store_kind="sqlite" if config.store.url.startswith("sqlite") else "postgresql",
-        public_url=f"https://{hosts[0]}" if hosts else None,
+        public_url=public_url(config.lnurl),
         partitions=tuple(config.lnurl.partitions),
         page_default=config.store.page_default,
         page_max=config.store.page_max,
     )
+
+
+def public_url(lnurl: LnurlConfig) -> str | None:
+    """``https://`` + the first exact name in ``allowed_hosts`` (the host wallets are sent
+    to), or None (unknown) when any host is accepted."""
+    hosts = [h for h in lnurl.allowed_hosts if "*" not in h]
+    return f"https://{hosts[0]}" if hosts else None

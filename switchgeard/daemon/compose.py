@@ -37,6 +37,7 @@ from switchgeard.daemon.ops import open_ops, run_ops_follower
 from switchgeard.daemon.wiring import connect_factory, create_public_app, run_lnurl_follower
 from switchgeard.ldap_sync import run_ldap_sync
 from switchgeard.lightning import open_bridge
+from switchgeard.lnurl import lnurl_config
 from switchgeard.store import open_store
 
 
@@ -91,7 +92,14 @@ async def run_daemon(
         info = daemon_info(config, config_file=watcher.path, started_at=datetime.now(UTC))
         reloader = WatcherReloader(watcher, nursery.start_soon)
         admin_app = create_admin_app(
-            AdminDeps(store=store, info=info, health=balancer, reloader=reloader, ldap=syncer)
+            AdminDeps(
+                store=store,
+                info=info,
+                health=balancer,
+                reloader=reloader,
+                ldap=syncer,
+                lnurl=partial(lnurl_config, public_app),
+            )
         )
         with shutdown.drain_scope:
             async with trio.open_nursery() as servers:

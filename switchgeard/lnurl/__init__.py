@@ -4,7 +4,13 @@ Imports balancer, store and lightning only through the narrow protocols declared
 ``pay`` and ``verify``; never concrete adapters, never the admin app.
 """
 
-from switchgeard.lnurl.app import LnurlDeps, apply_lnurl_config, create_lnurl_app, offer_links
+from switchgeard.lnurl.app import (
+    LnurlDeps,
+    apply_lnurl_config,
+    create_lnurl_app,
+    lnurl_config,
+    offer_links,
+)
 from switchgeard.lnurl.verify import InvoiceVerifier, LedgerVerifier, PoolSettlements
 
 __all__ = [
@@ -14,5 +20,6 @@ __all__ = [
     "PoolSettlements",
     "apply_lnurl_config",
     "create_lnurl_app",
+    "lnurl_config",
     "offer_links",
 ]

@@ -132,6 +132,12 @@ def apply_lnurl_config(app: QuartTrio, cfg: LnurlConfig) -> None:
     service.apply(cfg)
 
 
+def lnurl_config(app: QuartTrio) -> LnurlConfig:
+    """The ``[lnurl]`` section an app from ``create_lnurl_app`` serves with now."""
+    service: _Service = app.extensions[_SERVICE]
+    return service.cfg
+
+
 _SERVICE = "switchgeard.lnurl"
 
 

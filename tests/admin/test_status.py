@@ -5,15 +5,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from pathlib import Path
 
 import httpx
 import pytest
+import trio
 
 from admin.answers import error_of
 from admin.bodies import lnd_backend, node_key
+from admin.conftest import serve_app_on_socket
 from admin.fakes import AT, FakeHealth, FakeReloader, HealthView
 from switchgeard.admin.app import create_admin_app, openapi_document
 from switchgeard.admin.ports import AdminDeps
+from switchgeard.config.model import LnurlConfig
 from switchgeard.units import NodeKey
 
 
@@ -78,6 +82,22 @@ async def test_status_joins_store_and_health(client: httpx.AsyncClient, health: 
         "selectable": {"default": True, "eu": False},
     }
     assert (second["health"], second["selectable"]) == ("unknown", {"default": False})
+
+
+async def test_status_follows_the_lnurl_section_in_force(
+    deps: AdminDeps, short_dir: Path, nursery: trio.Nursery
+) -> None:
+    in_force = [LnurlConfig()]
+    deps = dataclasses.replace(deps, health=None, lnurl=lambda: in_force[0])
+    await serve_app_on_socket(deps, short_dir / "live.sock", nursery)
+    transport = httpx.AsyncHTTPTransport(uds=str(short_dir / "live.sock"))
+    async with httpx.AsyncClient(transport=transport, base_url="http://admin") as http:
+        started = (await http.get("/status")).json()
+        assert (started["publicUrl"], started["partitions"]) == (None, {"default": False})
+        in_force[0] = LnurlConfig(allowed_hosts=("*.example", "pay.example"), partitions=("eu",))
+        reloaded = (await http.get("/status")).json()
+    assert reloaded["publicUrl"] == "https://pay.example"
+    assert reloaded["partitions"] == {"eu": False}
 
 
 async def test_reload(client: httpx.AsyncClient, reloader: FakeReloader) -> None:

@@ -38,10 +38,16 @@ async def test_a_reloaded_lnurl_section_reaches_the_public_app(tmp_path: Path) -
         )
         async with public, admin:
             assert (await public.get(OFFER)).status_code == 404  # any Host, no such offer
-            path.write_text(config_text(tmp_path, 'allowed_hosts = ["pay.example.com"]\n'))
+            before = (await admin.get("/status")).json()
+            assert (before["publicUrl"], before["partitions"]) == (None, {"default": False})
+            reloaded = 'allowed_hosts = ["pay.example.com"]\npartitions = ["default", "eu"]\n'
+            path.write_text(config_text(tmp_path, reloaded))
             answer = await admin.post("/reload", params={"wait": "true"})
             assert answer.status_code == 200
             assert answer.json()["reload"]["changed"] == ["lnurl"]
+            after = (await admin.get("/status")).json()
+            assert after["publicUrl"] == "https://pay.example.com"
+            assert after["partitions"] == {"default": False, "eu": False}
             refused = await public.get(OFFER)
             assert refused.status_code == 400
             assert "not served here" in refused.json()["reason"]
