@@ -19,7 +19,13 @@ from switchgeard.balancer.protocols import ConnectBackend, InvoiceLedger
 from switchgeard.balancer.stats import BalancerCounters
 from switchgeard.balancer.wakeup import Wakeup
 from switchgeard.config.model import BalancerConfig
-from switchgeard.errors import BackendError, InvalidInput, NotFound, StoreError
+from switchgeard.errors import (
+    BackendAuthError,
+    BackendError,
+    InvalidInput,
+    NotFound,
+    StoreError,
+)
 from switchgeard.lightning.interface import LightningBackend, NodeStatus
 from switchgeard.units import PaymentHash
 
@@ -61,7 +67,12 @@ class Monitor:
         self._wakeup = wakeup
 
     async def serve_member(self, member: Member) -> None:
-        """Keep ``member`` connected, probed and watched until cancelled."""
+        """Keep ``member`` connected, probed and watched until cancelled.
+
+        A node that refuses our credentials gets a fresh connection (one per
+        ``health.interval``), which reads the credential files again: a rotated
+        macaroon or TLS certificate is picked up without touching the backend record.
+        """
         while True:
             try:
                 async with self._connect(member.record) as client:
@@ -73,33 +84,42 @@ class Monitor:
                 )
                 log_transition(member, transition)
                 member.first_probe.set()
-                await self._wakeup.wait(health.interval)
+            await self._wakeup.wait(self._settings().health.interval)
 
     async def _serve_connected(self, member: Member, client: LightningBackend) -> None:
+        """Probe and watch until the node refuses our credentials (or until cancelled)."""
         member.client = client
         try:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._probe_loop, member, client)
                 nursery.start_soon(self._watch_loop, member, client)
+                await self._probe_loop(member, client)
+                nursery.cancel_scope.cancel()
         finally:
             member.client = None
 
     async def _probe_loop(self, member: Member, client: LightningBackend) -> None:
-        while True:
-            await self.probe(member, client)
+        while not await self.probe(member, client):
             await self._wakeup.wait(self._settings().health.interval)
+        log.info(
+            "backend %s refused our credentials; reconnecting to read them again", member.label
+        )
 
-    async def probe(self, member: Member, client: LightningBackend) -> None:
-        """One health check, bounded by ``health.timeout``; never raises BackendError."""
+    async def probe(self, member: Member, client: LightningBackend) -> bool:
+        """One health check, bounded by ``health.timeout``; never raises BackendError.
+
+        Returns True when the node refused our credentials (``BackendAuthError``).
+        """
         health = self._settings().health
         started = trio.current_time()
         status: NodeStatus | None = None
         error: str | None = None
+        refused = False
         with trio.move_on_after(health.timeout):
             try:
                 status = await client.status()
             except BackendError as exc:
                 error = exc.reason
+                refused = isinstance(exc, BackendAuthError)
         elapsed = trio.current_time() - started
         if status is None:
             error = error or f"health check timed out after {health.timeout:g}s"
@@ -115,6 +135,7 @@ class Monitor:
         self._counters.health_check_took(member.key, "ok" if error is None else "error", elapsed)
         log_transition(member, transition)
         member.first_probe.set()
+        return refused
 
     async def _watch_loop(self, member: Member, client: LightningBackend) -> None:
         delay = WATCH_RESTART_INITIAL
