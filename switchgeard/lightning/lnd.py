@@ -12,6 +12,8 @@ import hashlib
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
+import trio
+
 from switchgeard.config.model import LightningConfig
 from switchgeard.errors import BackendUnavailable
 from switchgeard.lightning._proto import lnrpc
@@ -23,6 +25,9 @@ from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus
 from switchgeard.lightning.watch import Backoff
 from switchgeard.units import Msat, NodeKey, PaymentHash
 
+LONG_POLL = 300.0
+"""A settlement subscription silent this long is opened again (resuming from the last
+settle index), so a silently dead connection is noticed."""
 _SETTLED = lnrpc.InvoiceInvoiceState.SETTLED
 _NETWORKS = {"mainnet": "bitcoin", "testnet": "testnet", "testnet4": "testnet"}
 _NETWORKS |= {"signet": "signet", "regtest": "regtest"}
@@ -107,25 +112,39 @@ class LndBackend(NodeAdapter[lnrpc.LightningStub]):
         """SubscribeInvoices from the last settle index seen; re-subscribes after failures.
 
         Starts with invoices settled from now on; after a reconnect lnd replays every
-        settlement missed in between (``settle_index`` resumption).
+        settlement missed in between (``settle_index`` resumption). A subscription silent
+        for ``LONG_POLL`` is opened again.
         """
         backoff = Backoff()
         while True:
             try:
                 async with aclosing(self._settlements()) as settlements:
                     async for payment_hash in settlements:
+                        if payment_hash is None:
+                            break  # silent for LONG_POLL: subscribe again
                         backoff.reset()
                         yield payment_hash
             except BackendUnavailable:
                 await backoff.wait()
 
-    async def _settlements(self) -> AsyncGenerator[PaymentHash, None]:
+    async def _settlements(self) -> AsyncGenerator[PaymentHash | None, None]:
+        """Settled hashes from one subscription; None (then the end) after ``LONG_POLL``
+        without any message."""
         request = lnrpc.InvoiceSubscription(settle_index=self._settle_index)
         stream = self._watch_rpc.stream(
             lambda stub: stub.subscribe_invoices(request, metadata=self._metadata)
         )
         try:
-            async for invoice in stream:
+            while True:
+                invoice: lnrpc.Invoice | None = None
+                with trio.move_on_after(LONG_POLL):
+                    try:
+                        invoice = await anext(stream)
+                    except StopAsyncIteration:
+                        return
+                if invoice is None:
+                    yield None
+                    return
                 if invoice.state == _SETTLED and invoice.settle_index > self._settle_index:
                     self._settle_index = invoice.settle_index
                     yield PaymentHash(invoice.r_hash.hex())
