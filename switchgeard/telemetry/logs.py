@@ -15,15 +15,20 @@ Service loggers do not propagate, so each file receives exactly its service's li
 wallet activity never reaches stderr (the journal); the system log may also go to stderr.
 Errors are the exception: a service's ERROR lines are written to its file and also handed
 to the system logger, so system.log and the journal see every error.
-Records are formatted and redacted in the calling thread, queued, and written by one
-QueueListener thread to WatchedFileHandlers, which reopen a file logrotate has moved.
+Records are formatted and redacted in the calling thread and appended to a queue that one
+writer thread empties every ``FLUSH_INTERVAL`` (at once for warnings and worse): each file
+gets one write per batch, and after logrotate moved a file the next batch goes to a new
+one. Busy request threads thus never wake the writer per line, and nothing queued is lost
+when the logs are closed.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import logging.handlers
-import queue
+import threading
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,6 +51,8 @@ ACTIVITY_SERVICES = frozenset({"lnurl"})
 """Services whose lines are wallet behaviour: never written to stderr."""
 
 _LINE = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+FLUSH_INTERVAL = 0.05
+"""Seconds a queued INFO/DEBUG line may wait before the writer thread writes it."""
 
 
 class _LineFormatter(logging.Formatter):
@@ -57,16 +64,105 @@ class _LineFormatter(logging.Formatter):
         return super().format(record)
 
 
-class _ServiceQueueHandler(logging.handlers.QueueHandler):
-    def __init__(self, q: queue.SimpleQueue[logging.LogRecord], service: str, r: Redactor) -> None:
-        super().__init__(q)
+class _BatchQueue:
+    """Records from any thread for the writer thread; ``put`` is one append, and wakes the
+    writer only for warnings and worse."""
+
+    def __init__(self) -> None:
+        self.records: deque[logging.LogRecord] = deque()
+        self.wake = threading.Event()
+
+    def put_nowait(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        if record.levelno >= logging.WARNING:
+            self.wake.set()
+
+    def take(self) -> list[logging.LogRecord]:
+        taken: list[logging.LogRecord] = []
+        while self.records:
+            taken.append(self.records.popleft())
+        return taken
+
+
+class _BatchedFileHandler(logging.handlers.WatchedFileHandler):
+    """Collects formatted lines; ``write_batch`` writes them with one stat, write and flush."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, encoding="utf-8")
+        self.pending: list[str] = []
+        self.last: logging.LogRecord | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.pending.append(self.format(record) + self.terminator)
+        self.last = record
+
+    def write_batch(self) -> None:
+        if not self.pending:
+            return
+        text, self.pending = "".join(self.pending), []
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            try:
+                self.reopenIfNeeded()
+                if self.stream is None:  # reopenIfNeeded failed to open the new file
+                    self.stream = self._open()
+                self.stream.write(text)
+                self.stream.flush()
+            except OSError:
+                if self.last is not None:
+                    self.handleError(self.last)
+
+
+class _Writer:
+    """The writer thread: hands batches of records to the router until stopped."""
+
+    def __init__(self, q: _BatchQueue, router: _Router) -> None:
+        self.q = q
+        self.router = router
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="switchgeard-logs", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Write everything queued so far, then end the thread."""
+        self.stopping = True
+        self.q.wake.set()
+        self.thread.join()
+
+    def _run(self) -> None:
+        while True:
+            self.q.wake.wait(FLUSH_INTERVAL)
+            self.q.wake.clear()
+            stopping = self.stopping
+            self.router.write(self.q.take())
+            if stopping:
+                return
+
+
+class _ServiceQueueHandler(logging.Handler):
+    """Formats and redacts in the calling thread and queues the finished line."""
+
+    def __init__(self, q: _BatchQueue, service: str, r: Redactor) -> None:
+        super().__init__()
+        self.q = q
         self.service = service
         self.redactor = r
         self.setFormatter(_LineFormatter(_LINE))
 
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.q.put_nowait(self.prepare(record))
+        except Exception:  # logging's contract: report through handleError, never raise
+            self.handleError(record)
+
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        prepared: logging.LogRecord = super().prepare(record)
-        prepared.msg = prepared.message = self.redactor.redact(prepared.msg)
+        """A copy holding only the redacted line: no arguments or traceback objects cross
+        to the writer thread."""
+        prepared = copy.copy(record)
+        prepared.msg = prepared.message = self.redactor.redact(self.format(record))
+        prepared.args = None
+        prepared.exc_info = prepared.exc_text = prepared.stack_info = None
         prepared.switchgeard_service = self.service
         return prepared
 
@@ -81,6 +177,15 @@ class _Router(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         for handler in self.routes.get(getattr(record, "switchgeard_service", ""), ()):
             handler.handle(record)
+
+    def write(self, records: list[logging.LogRecord]) -> None:
+        """Route a batch, then write each file's share of it at once."""
+        for record in records:
+            self.emit(record)
+        for handlers in self.routes.values():
+            for handler in handlers:
+                if isinstance(handler, _BatchedFileHandler):
+                    handler.write_batch()
 
 
 class _Escalate(logging.Handler):
@@ -110,7 +215,7 @@ class ServiceLogs:
 
 def _file_handler(path: Path) -> logging.Handler:
     try:
-        handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+        handler = _BatchedFileHandler(path)
     except OSError as exc:
         raise ConfigError(f"cannot open log file {path}: {exc}", key="logging.dir") from exc
     handler.setFormatter(logging.Formatter("%(message)s"))
@@ -149,8 +254,8 @@ def open_service_logs(
         raise ValueError(f"unknown log services: {unknown}")
     redactor = redactor or Redactor()
     routes = _routes(cfg, services, stderr)
-    q: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    listener = logging.handlers.QueueListener(q, _Router(routes))
+    q = _BatchQueue()
+    listener = _Writer(q, _Router(routes))
     attached = _attach(cfg, services, q, redactor, routes)
     listener.start()
     try:
@@ -170,7 +275,7 @@ _Attached = list[tuple[logging.Logger, logging.Handler, bool, int]]
 def _attach(
     cfg: LoggingConfig,
     services: Sequence[str],
-    q: queue.SimpleQueue[logging.LogRecord],
+    q: _BatchQueue,
     redactor: Redactor,
     routes: Mapping[str, object],
 ) -> _Attached:
