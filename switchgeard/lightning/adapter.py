@@ -75,6 +75,7 @@ class NodeAdapter(Generic[StubT]):
         amount_msat: Msat,
         description: str,
         description_hash_only: bool,
+        expiry: int,
     ) -> Invoice:
         """The node's answer to an invoice request, validated against what was asked."""
         expected = Expected(
@@ -84,6 +85,7 @@ class NodeAdapter(Generic[StubT]):
             network=self._cfg.network,
             payee=self._key,
             payment_hash=payment_hash.hex(),
+            expiry=expiry,
         )
         decoded = check_invoice(bolt11, expected, key=self._key, name=self._name)
         return Invoice(

@@ -75,6 +75,7 @@ class ClnBackend(NodeAdapter[cln.NodeStub]):
             amount_msat=amount_msat,
             description=description,
             description_hash_only=description_hash_only,
+            expiry=expiry,
         )
 
     async def status(self) -> NodeStatus:

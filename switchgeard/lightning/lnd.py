@@ -73,6 +73,7 @@ class LndBackend(NodeAdapter[lnrpc.LightningStub]):
             amount_msat=amount_msat,
             description=description,
             description_hash_only=description_hash_only,
+            expiry=expiry,
         )
 
     async def status(self) -> NodeStatus:

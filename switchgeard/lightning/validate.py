@@ -8,6 +8,7 @@ the balancer stops using it rather than handing a wallet something it must not p
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 
 from switchgeard.errors import BackendProtocolError, DecodeError
@@ -29,10 +30,16 @@ class Expected:
     payee: NodeKey
     payment_hash: str | None = None
     """The hash the node reported next to the invoice, if it reported one."""
+    expiry: int | None = None
+    """The lifetime requested, in seconds; the invoice must carry it and not be expired."""
 
 
-def check_invoice(bolt11: str, expected: Expected, *, key: str, name: str) -> DecodedInvoice:
+def check_invoice(
+    bolt11: str, expected: Expected, *, key: str, name: str, now: float | None = None
+) -> DecodedInvoice:
     """Decode ``bolt11`` and compare it with ``expected``; return the decoded invoice.
+
+    ``now`` (Unix seconds, default the system clock) is when the invoice must still be valid.
 
     Raises ``BackendProtocolError`` (carrying ``key`` and ``name``) on the first mismatch.
     """
@@ -42,7 +49,9 @@ def check_invoice(bolt11: str, expected: Expected, *, key: str, name: str) -> De
         raise BackendProtocolError(
             f"node returned an invalid invoice: {exc}", key=key, name=name
         ) from exc
-    problem = _first_problem(invoice, expected)
+    problem = _first_problem(invoice, expected) or _expiry_problem(
+        invoice, expected, time.time() if now is None else now
+    )
     if problem is not None:
         raise BackendProtocolError(f"node returned a wrong invoice: {problem}", key=key, name=name)
     return invoice
@@ -59,6 +68,14 @@ def _first_problem(invoice: DecodedInvoice, expected: Expected) -> str | None:
     if invoice.payee != expected.payee:
         return f"payee {invoice.payee}, expected {expected.payee}"
     return _description_problem(invoice, expected)
+
+
+def _expiry_problem(invoice: DecodedInvoice, expected: Expected, now: float) -> str | None:
+    if expected.expiry is not None and invoice.expiry != expected.expiry:
+        return f"expiry {invoice.expiry} s, expected {expected.expiry} s"
+    if invoice.timestamp + invoice.expiry <= now:
+        return f"already expired at {invoice.expires_at.isoformat()} (is the node's clock right?)"
+    return None
 
 
 def _description_problem(invoice: DecodedInvoice, expected: Expected) -> str | None:
