@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import trio
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
+from h2.exceptions import H2Error
 
 from switchgeard.errors import (
     BackendAuthError,
@@ -76,6 +77,10 @@ def translate_errors(context: Context) -> Iterator[None]:
     except ProtocolError as exc:
         message = f"gRPC protocol violation from {context.target}: {exc}"
         raise BackendProtocolError(message, **_ids(context)) from exc
+    except H2Error as exc:
+        # grpclib lets some through, e.g. a stream the connection dropped under the call.
+        message = f"HTTP/2 stream to {context.target} failed: {type(exc).__name__} {exc}"
+        raise BackendUnavailable(message, **_ids(context)) from exc
     except OSError as exc:
         message = f"cannot reach {context.target}: {exc.strerror or exc}"
         raise BackendUnavailable(message, **_ids(context)) from exc
