@@ -100,7 +100,7 @@ class Monitor:
     async def _probe_loop(self, member: Member, client: LightningBackend) -> None:
         while not await self.probe(member, client):
             await self._wakeup.wait(self._settings().health.interval)
-        log.info(
+        log.debug(  # every interval while it lasts; the health transition is the warning
             "backend %s refused our credentials; reconnecting to read them again", member.label
         )
 
