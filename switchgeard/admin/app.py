@@ -123,6 +123,8 @@ def _http_error(exc: HTTPException) -> ApiError:
     if code == 405:
         return ApiError(protocol.METHOD_NOT_ALLOWED, f"{request.method} not allowed here")
     if code == 413:
+        # The rest of the body stays unread, so this connection cannot carry another request.
         limit = protocol.MAX_BODY_BYTES
-        return ApiError(protocol.BODY_TOO_LARGE, f"request body over {limit} bytes")
+        message = f"request body over {limit} bytes"
+        return ApiError(protocol.BODY_TOO_LARGE, message, headers={"Connection": "close"})
     return ApiError(protocol.BAD_REQUEST, exc.description or f"HTTP {code}")

@@ -32,7 +32,16 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio.lifespan import Lifespan
 from hypercorn.trio.tcp_server import TCPServer
 from hypercorn.trio.worker_context import WorkerContext
-from hypercorn.typing import AppWrapper, ConnectionState, Framework, LifespanState
+from hypercorn.typing import (
+    AppWrapper,
+    ASGIReceiveCallable,
+    ASGISendCallable,
+    ASGISendEvent,
+    ConnectionState,
+    Framework,
+    LifespanState,
+    Scope,
+)
 from hypercorn.utils import wrap_app
 
 from switchgeard.config.checks import TcpAddress, UnixAddress, parse_listen
@@ -98,7 +107,7 @@ async def serve_asgi(
         _open_listeners, list(binds), tls, socket_mode, socket_group
     )
     try:
-        wrapped = with_peer_uid(wrap_app(app, config.wsgi_max_body_size, "asgi"))
+        wrapped = with_peer_uid(_shield_last_send(wrap_app(app, config.wsgi_max_body_size, "asgi")))
         trio_listeners = [_trio_listener(x, ssl_context) for x in listeners]
         urls = [x.url for x in listeners]
         await _serve_hypercorn(
@@ -107,6 +116,35 @@ async def serve_asgi(
     finally:
         for listener in listeners:
             listener.close()
+
+
+def _shield_last_send(app: AppWrapper) -> AppWrapper:
+    """Let the last body message of a response finish even if the app is being cancelled.
+
+    When a response ends before its request body did, hypercorn queues the disconnect and
+    closes the connection from inside that last ``send``; quart-trio cancels the request on
+    seeing the disconnect, which would abort the close and leave the connection open with
+    no reader and no keep-alive timer. hypercorn already shields its socket writes, so the
+    shield adds no wait of its own.
+    """
+
+    async def wrapped(
+        scope: Scope,
+        receive: ASGIReceiveCallable,
+        send: ASGISendCallable,
+        sync_spawn: Callable[..., object],
+        call_soon: Callable[..., object],
+    ) -> None:
+        async def send_last_shielded(message: ASGISendEvent) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                with trio.CancelScope(shield=True):
+                    await send(message)
+            else:
+                await send(message)
+
+        await app(scope, receive, send_last_shielded, sync_spawn, call_soon)
+
+    return wrapped
 
 
 def _started(task_status: trio.TaskStatus[list[str]], urls: list[str]) -> None:

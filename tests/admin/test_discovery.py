@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -224,6 +225,36 @@ async def test_body_too_large_is_413(admin_socket: Path) -> None:
     assert status_line == b"HTTP/1.1 413 "
     body = json.loads(rest.partition(b"\r\n\r\n")[2])
     assert body["error"]["code"] == "body_too_large"
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+async def test_a_413_says_the_connection_closes(admin_socket: Path, framing: str) -> None:
+    # The rest of the body is never read, so the connection cannot carry another request;
+    # a keep-alive client must not send one there (serve_asgi then closes it).
+    size = protocol.MAX_BODY_BYTES + 1
+    length = (
+        f"Content-Length: {size}" if framing == "content-length" else "Transfer-Encoding: chunked"
+    )
+    head = (
+        f"POST /discovery HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n{length}\r\n\r\n"
+    )
+    body = f"{size:x}\r\n".encode() if framing == "chunked" else b""
+    request = head.encode() + body + b"{" * size
+
+    async def send(stream: trio.SocketStream) -> None:
+        with contextlib.suppress(trio.BrokenResourceError):
+            await stream.send_all(request)
+
+    with trio.fail_after(5):
+        stream = await trio.open_unix_socket(str(admin_socket))
+        async with stream, trio.open_nursery() as nursery:
+            nursery.start_soon(send, stream)
+            answer = b""
+            while b"}}" not in answer:
+                answer += await stream.receive_some()
+            nursery.cancel_scope.cancel()
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert b"\r\nconnection: close\r\n" in answer.lower()
 
 
 async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import socket
@@ -16,6 +17,7 @@ import httpx
 import pytest
 import trio
 import trustme
+from quart_trio import QuartTrio
 
 from switchgeard.daemon.http import serve_asgi
 from switchgeard.errors import ListenError
@@ -235,3 +237,32 @@ async def test_socket_group_is_applied(tmp_path: Path) -> None:
         await nursery.start(serve(SlowApp(), stop, binds=[f"unix:{path}"], socket_group=name))
         assert os.stat(path).st_gid == group
         stop.set()
+
+
+@pytest.mark.parametrize("pending", [b"", b"{" * 100_000])
+async def test_an_answer_before_the_whole_body_closes_the_connection(
+    short_dir: Path, pending: bytes
+) -> None:
+    # quart-trio stops the request's tasks when it sees the disconnect hypercorn queues as
+    # the answer ends; the connection must still be closed, not left open without a reader
+    # (no keep-alive timer runs for it: a held connection per request, for free).
+    app = QuartTrio(__name__)
+
+    @app.route("/early")
+    async def early() -> str:
+        return "early"
+
+    path, stop = short_dir / "early.sock", trio.Event()
+    head = b"GET /early HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n"
+    async with trio.open_nursery() as nursery:
+        await nursery.start(serve(app, stop, binds=[f"unix:{path}"]))
+        with trio.fail_after(5):
+            stream = await trio.open_unix_socket(str(path))
+            async with stream:
+                await stream.send_all(head + pending)
+                answer = b""
+                with contextlib.suppress(trio.BrokenResourceError):
+                    while chunk := await stream.receive_some():
+                        answer += chunk
+        stop.set()
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"early")
