@@ -121,7 +121,10 @@ def _http_error(exc: HTTPException) -> ApiError:
     if code == 404:
         return ApiError(protocol.ROUTE_NOT_FOUND, f"no route {request.path}")
     if code == 405:
-        return ApiError(protocol.METHOD_NOT_ALLOWED, f"{request.method} not allowed here")
+        allowed = getattr(exc, "valid_methods", None) or ()
+        headers = {"Allow": ", ".join(sorted(allowed))} if allowed else None
+        message = f"{request.method} not allowed here"
+        return ApiError(protocol.METHOD_NOT_ALLOWED, message, headers=headers)
     if code == 413:
         # The rest of the body stays unread, so this connection cannot carry another request.
         limit = protocol.MAX_BODY_BYTES

@@ -261,3 +261,11 @@ async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
     error_of(await client.get("/nothing/here"), 404, "route_not_found")
     error_of(await client.delete("/discovery"), 405, "method_not_allowed")
     error_of(await client.post("/status"), 405, "method_not_allowed")
+
+
+async def test_a_405_names_the_allowed_methods(client: httpx.AsyncClient) -> None:
+    # RFC 9110 15.5.6: a 405 response must carry Allow.
+    refused = await client.delete("/discovery")
+    assert set(refused.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+    refused = await client.post(f"/discovery/{node_key(1)}")
+    assert set(refused.headers["allow"].split(", ")) == {"GET", "HEAD", "PUT", "PATCH", "DELETE"}
