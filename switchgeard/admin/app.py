@@ -16,7 +16,7 @@ from importlib import resources
 
 from quart import Response, request
 from quart_trio import QuartTrio
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from switchgeard.admin import protocol
 from switchgeard.admin.addresses import add_address_routes
@@ -121,7 +121,7 @@ def _http_error(exc: HTTPException) -> ApiError:
     if code == 404:
         return ApiError(protocol.ROUTE_NOT_FOUND, f"no route {request.path}")
     if code == 405:
-        allowed = getattr(exc, "valid_methods", None) or ()
+        allowed = exc.valid_methods if isinstance(exc, MethodNotAllowed) else None
         headers = {"Allow": ", ".join(sorted(allowed))} if allowed else None
         message = f"{request.method} not allowed here"
         return ApiError(protocol.METHOD_NOT_ALLOWED, message, headers=headers)
