@@ -30,6 +30,8 @@ LONG_POLL = 300.0
 """WaitAnyInvoice is re-issued this often, so a silently dead connection is noticed."""
 _PAID = cln.ListinvoicesInvoicesListinvoicesInvoicesStatus.PAID
 _WAIT_PAID = cln.WaitanyinvoiceResponseWaitanyinvoiceStatus.PAID
+LABEL_PREFIX = "switchgeard-"
+"""Labels of the invoices we create; the watcher ignores the node's other invoices."""
 _NETWORKS = {"testnet4": "testnet"}
 
 
@@ -64,7 +66,7 @@ class ClnBackend(NodeAdapter[cln.NodeStub]):
         request = cln.InvoiceRequest(
             amount_msat=cln.AmountOrAny(amount=cln.Amount(msat=int(amount_msat))),
             description=description,
-            label=f"switchgeard-{uuid.uuid4()}",
+            label=f"{LABEL_PREFIX}{uuid.uuid4()}",
             expiry=expiry,
             deschashonly=description_hash_only,
         )
@@ -123,7 +125,8 @@ class ClnBackend(NodeAdapter[cln.NodeStub]):
         """WaitAnyInvoice from the last pay index seen; retries after failures.
 
         The first call asks from pay index 0, so settlements the node recorded before the
-        watcher started are delivered too (consumers mark them idempotently).
+        watcher started are delivered too (consumers mark them idempotently). Invoices not
+        created by switchgeard (other labels on a shared node) are skipped.
         """
         backoff = Backoff()
         while True:
@@ -148,6 +151,6 @@ class ClnBackend(NodeAdapter[cln.NodeStub]):
                 )
                 raise BackendProtocolError(message, key=self._key, name=self._name)
             self._pay_index = reply.pay_index
-            if reply.status == _WAIT_PAID:
+            if reply.status == _WAIT_PAID and reply.label.startswith(LABEL_PREFIX):
                 return PaymentHash(reply.payment_hash.hex())
         return None

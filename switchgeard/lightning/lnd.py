@@ -125,6 +125,8 @@ class LndBackend(NodeAdapter[lnrpc.LightningStub]):
                             break  # silent for LONG_POLL: subscribe again
                         backoff.reset()
                         yield payment_hash
+                    else:  # the node ended the stream: do not re-subscribe in a tight loop
+                        await backoff.wait()
             except BackendUnavailable:
                 await backoff.wait()
 

@@ -108,6 +108,8 @@ class LightningService(lnrpc.LightningBase):  # type: ignore[misc]  # generated 
         self, message: lnrpc.InvoiceSubscription
     ) -> AsyncIterator[lnrpc.Invoice]:
         core = self.core
+        if core.faults.end_streams:
+            return
         seen_add = message.add_index or len(core.invoices)
         seen_settle = message.settle_index or max(
             (inv.settle_index for inv in core.invoices.values()), default=0

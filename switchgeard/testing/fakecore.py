@@ -53,6 +53,8 @@ class Faults:
     wrong_payee: bool = False
     """The invoice is signed by another key."""
     wrong_network: bool = False
+    end_streams: bool = False
+    """Server-streaming RPCs end at once, as a node closing its subscriptions."""
     down: bool = False
     """The node does not listen (handled by the server control, not per RPC)."""
 

@@ -198,3 +198,33 @@ async def _collect(backend: LightningBackend, count: int, seen: list[PaymentHash
             seen.append(payment_hash)
             if len(seen) == count:
                 return
+
+
+async def test_cln_watch_skips_invoices_other_software_created(
+    cln: FakeCln, cln_backend: ClnBackend
+) -> None:
+    foreign = clnrpc.InvoiceRequest(
+        amount_msat=clnrpc.AmountOrAny(amount=clnrpc.Amount(msat=7_000)),
+        description="someone else's",
+        label="shop-order-17",
+    )
+    with trio.fail_after(10):
+        other = await cln_backend.rpc(lambda stub: stub.invoice(foreign))
+        ours = await cln_backend.create_invoice(
+            Msat(5_000), "x", description_hash_only=True, expiry=600
+        )
+        cln.settle(PaymentHash(other.payment_hash.hex()))
+        cln.settle(ours.payment_hash)
+        seen: list[PaymentHash] = []
+        await _collect(cln_backend, 1, seen)
+    assert seen == [ours.payment_hash]
+
+
+async def test_lnd_watch_backs_off_when_the_node_keeps_ending_the_stream(
+    lnd: FakeLnd, lnd_backend: LightningBackend
+) -> None:
+    lnd.core.faults.end_streams = True
+    with trio.move_on_after(2):
+        await _collect(lnd_backend, 1, [])
+    # 0.25 s doubling: a handful of subscriptions in 2 s, not a tight loop.
+    assert 2 <= lnd.core.calls["SubscribeInvoices"] <= 6
