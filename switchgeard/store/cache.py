@@ -9,12 +9,13 @@ through this store is seen at once, because every such write calls ``invalidate`
 A read that was in flight while a write invalidated the cache is not stored (the
 generation counter tells), so a stale row never outlives the write that replaced it.
 Only found rows are cached: a miss stays a database read, and probing random ids
-cannot fill the cache, which is bounded by ``size`` entries (oldest dropped first).
+cannot fill the cache, which is bounded by ``size`` entries and, with ``weigh``, by
+``max_weight`` (e.g. bytes of images), oldest dropped first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 import trio
@@ -25,10 +26,20 @@ V = TypeVar("V")
 class ReadCache(Generic[V]):
     """A bounded, time-limited map from read keys to results, invalidated as a whole."""
 
-    def __init__(self, *, ttl: float, size: int) -> None:
+    def __init__(
+        self,
+        *,
+        ttl: float,
+        size: int,
+        weigh: Callable[[V], int] | None = None,
+        max_weight: int = 0,
+    ) -> None:
         self._ttl = ttl
         self._size = size
-        self._entries: dict[Hashable, tuple[float, V]] = {}
+        self._weigh = weigh
+        self._max_weight = max_weight
+        self._weight = 0
+        self._entries: dict[Hashable, tuple[float, V, int]] = {}
         self.generation = 0
         """Changes on every ``invalidate``; take it before a read, pass it to ``put``."""
 
@@ -37,9 +48,9 @@ class ReadCache(Generic[V]):
         entry = self._entries.get(key)
         if entry is None:
             return None
-        stored_at, value = entry
+        stored_at, value, _ = entry
         if trio.current_time() - stored_at >= self._ttl:
-            del self._entries[key]
+            self._drop(key)
             return None
         return value
 
@@ -47,12 +58,28 @@ class ReadCache(Generic[V]):
         """Store ``value`` read under ``generation``, unless a write invalidated it since."""
         if generation != self.generation or self._ttl <= 0:
             return
-        self._entries.pop(key, None)
-        while len(self._entries) >= self._size:
-            del self._entries[next(iter(self._entries))]
-        self._entries[key] = (trio.current_time(), value)
+        weight = 0 if self._weigh is None else self._weigh(value)
+        if self._weigh is not None and weight > self._max_weight:
+            return
+        self._drop(key)
+        while self._entries and (
+            len(self._entries) >= self._size or self._weight + weight > self._max_weight > 0
+        ):
+            self._drop(next(iter(self._entries)))
+        self._entries[key] = (trio.current_time(), value, weight)
+        self._weight += weight
 
     def invalidate(self) -> None:
         """Forget every entry (and any read still in flight)."""
         self._entries.clear()
+        self._weight = 0
         self.generation += 1
+
+    def statistics(self) -> tuple[int, int]:
+        """(entries, total weight) held now."""
+        return len(self._entries), self._weight
+
+    def _drop(self, key: Hashable) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._weight -= entry[2]

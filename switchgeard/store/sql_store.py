@@ -42,6 +42,15 @@ OFFER_CACHE_TTL = 1.0
 """Seconds an offer read may be served from memory: how long a change made by another
 process on the same database can go unseen (changes through this store are seen at once)."""
 OFFER_CACHE_SIZE = 4096
+OFFER_CACHE_BYTES = 16 * 1024 * 1024
+"""Approximate bytes of cached metadata (images and texts dominate) held at most."""
+
+
+def offer_weight(entry: tuple[Offer, Metadata]) -> int:
+    """Approximate memory held by a cached offer: its metadata's image and texts."""
+    metadata = entry[1]
+    image = 0 if metadata.image is None else len(metadata.image.data)
+    return 512 + image + 4 * (len(metadata.text) + len(metadata.long_text or ""))
 
 
 def utc_now() -> datetime:
@@ -56,7 +65,10 @@ class SqlStore:
         self._cfg = cfg
         self._clock = clock
         self._offers: ReadCache[tuple[Offer, Metadata]] = ReadCache(
-            ttl=OFFER_CACHE_TTL, size=OFFER_CACHE_SIZE
+            ttl=OFFER_CACHE_TTL,
+            size=OFFER_CACHE_SIZE,
+            weigh=offer_weight,
+            max_weight=OFFER_CACHE_BYTES,
         )
         self.ledger_writer = LedgerWriter(database)
 

@@ -135,3 +135,16 @@ def test_the_cache_is_bounded_oldest_first() -> None:
         assert cache.get("b") is None and cache.get("d") is None
 
     trio.run(main)
+
+
+async def test_cache_is_bounded_by_weight_as_well_as_entries() -> None:
+    cache: ReadCache[bytes] = ReadCache(ttl=60, size=100, weigh=len, max_weight=1000)
+    for n in range(10):
+        cache.put(n, b"x" * 300, cache.generation)
+    entries, weight = cache.statistics()
+    assert (entries, weight) == (3, 900)  # the oldest were dropped to stay under 1000
+    assert cache.get(9) is not None and cache.get(0) is None
+    cache.put("huge", b"x" * 1001, cache.generation)  # heavier than the whole budget
+    assert cache.get("huge") is None and cache.statistics() == (3, 900)
+    cache.invalidate()
+    assert cache.statistics() == (0, 0)
