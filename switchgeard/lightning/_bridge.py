@@ -23,6 +23,8 @@ from grpclib.config import Configuration
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 
+from switchgeard.lightning._coalesce import CoalescingChannel
+
 StubT = TypeVar("StubT")
 ResultT = TypeVar("ResultT")
 
@@ -133,7 +135,7 @@ class GrpcLink(Generic[StubT]):
 
 async def _dial(target: Target) -> Channel:
     config = Configuration(ssl_target_name_override=target.server_name)
-    return Channel(target.host, target.port, ssl=target.tls, config=config)
+    return CoalescingChannel(target.host, target.port, ssl=target.tls, config=config)
 
 
 async def _close_channel(channel: Channel) -> None:
