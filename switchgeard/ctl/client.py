@@ -36,9 +36,11 @@ class Reply:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    value: Any = None
+    """The body parsed as JSON (None when empty); ``AdminClient`` checks it parses."""
 
     def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
+        return self.value
 
 
 class AdminClient:
@@ -73,11 +75,24 @@ class AdminClient:
         except OSError as exc:
             raise CtlError(self._describe(exc)) from exc
         except http.client.HTTPException as exc:
-            raise CtlError(f"admin socket {self.path}: bad answer ({exc})") from exc
+            shown = str(exc)[:80]
+            raise CtlError(f"admin socket {self.path}: bad answer ({shown!r})") from exc
         finally:
             conn.close()
         names = {k.lower(): v for k, v in response.getheaders()}
-        return Reply(response.status, names, data)
+        return Reply(response.status, names, data, self._parse(response.status, data))
+
+    def _parse(self, status: int, data: bytes) -> Any:
+        """The JSON of an answer; CtlError if it is not JSON (not a switchgeard socket?)."""
+        if not data:
+            return None
+        try:
+            return json.loads(data.decode("utf-8"))
+        except ValueError as exc:  # UnicodeDecodeError is one too
+            raise CtlError(
+                f"admin socket {self.path}: HTTP {status} answer is not JSON "
+                "(is this switchgeard's admin socket?)"
+            ) from exc
 
     def call(
         self,
@@ -116,11 +131,7 @@ def _query_value(value: object) -> str:
 
 def describe_error(reply: Reply) -> str:
     """One line for an error answer: ``not found: backend 02ab… does not exist``."""
-    try:
-        body = reply.json()
-    except ValueError:
-        body = None
-    info = protocol.read_error_body(reply.status, body)
+    info = protocol.read_error_body(reply.status, reply.json())
     text = info.message.replace("\n", " ")
     if info.field and info.field not in text:
         text = f"{info.field}: {text}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from typing import Any
 
@@ -24,9 +25,20 @@ STATUS_COLUMNS = [
 
 def add_status_arguments(status: argparse.ArgumentParser) -> None:
     status.add_argument("--watch", action="store_true", help="refresh until interrupted")
-    status.add_argument("--interval", type=float, default=2.0, metavar="SECONDS")
+    status.add_argument("--interval", type=_interval, default=2.0, metavar="SECONDS")
     status.add_argument("--iterations", type=int, default=0, help=argparse.SUPPRESS)
     status.set_defaults(run=show_status)
+
+
+def _interval(text: str) -> float:
+    """argparse type of ``--interval``: a finite number of seconds above zero."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return seconds
 
 
 def add_reload_arguments(reload: argparse.ArgumentParser) -> None:
