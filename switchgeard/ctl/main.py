@@ -114,6 +114,9 @@ def main(
     except CtlError as exc:
         print(f"switchgear-ctl: {exc}", file=err)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: no traceback, the shell's usual status
+        print("switchgear-ctl: interrupted", file=err)
+        return 130
     return status
 
 
