@@ -64,6 +64,18 @@ async def run_daemon(
     bound; a ConfigError when a component finds its settings unusable.
     """
     notifier = SystemdNotifier.from_environ()
+    try:
+        await _run_components(config, notifier, config_path, task_status)
+    finally:  # every way out (signal, failed component, listener error) tells systemd
+        notifier.stopping()
+
+
+async def _run_components(
+    config: Config,
+    notifier: SystemdNotifier,
+    config_path: Path | None,
+    task_status: trio.TaskStatus[DaemonAddresses],
+) -> None:
     watcher = ConfigWatcher(config, path=config_path)
     async with (
         open_ops(config) as ops,

@@ -30,6 +30,7 @@ class SystemdNotifier:
 
     def __init__(self, address: str | None) -> None:
         self._address = address
+        self._stopping_sent = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> SystemdNotifier:
@@ -69,7 +70,10 @@ class SystemdNotifier:
         self.notify("RELOADING=1", f"MONOTONIC_USEC={usec}", "STATUS=reloading the config")
 
     def stopping(self) -> None:
-        """STOPPING=1."""
+        """STOPPING=1, once (a signal sends it first; every other way out sends it at exit)."""
+        if self._stopping_sent:
+            return
+        self._stopping_sent = True
         self.notify("STOPPING=1", "STATUS=stopping: finishing requests in flight")
 
 

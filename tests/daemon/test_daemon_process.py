@@ -162,3 +162,20 @@ async def test_version() -> None:
     result = await run_cli("--version")
     assert result.returncode == 0
     assert result.stdout.decode().strip() == f"switchgeard {__version__}"
+
+
+@pytest.mark.deadline(60)
+async def test_a_failed_start_still_tells_systemd_it_is_stopping(
+    tmp_path: Path, systemd: FakeSystemd
+) -> None:
+    with trio.socket.socket() as taken:
+        await taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = write_config(tmp_path)
+        config.write_text(config.read_text().replace('"127.0.0.1:0"', f'"127.0.0.1:{port}"'))
+        daemon = await start_daemon(config, systemd)
+        lines = await systemd.expect("STOPPING=1")
+        with trio.fail_after(10):
+            assert await daemon.wait() == 1
+    assert "READY=1" not in lines
