@@ -9,7 +9,8 @@ We create and bind the sockets ourselves and hand them to hypercorn, so that:
 * the addresses reported through ``task_status`` carry the real port when port 0 was asked;
 * connections on Unix sockets carry the peer's uid (SO_PEERCRED, see ``peercred``) into the
   ASGI scope, which hypercorn's own ``worker_serve`` cannot do, so ``_serve_hypercorn`` does
-  its TCP/Unix part with our connection handler.
+  its TCP/Unix part with our connection handler;
+* an HTTP/1.1 response head goes out in one write with its body (``coalesce``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from pathlib import Path
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio.lifespan import Lifespan
-from hypercorn.trio.tcp_server import TCPServer
 from hypercorn.trio.worker_context import WorkerContext
 from hypercorn.typing import (
     AppWrapper,
@@ -45,6 +45,7 @@ from hypercorn.typing import (
 from hypercorn.utils import wrap_app
 
 from switchgeard.config.checks import TcpAddress, UnixAddress, parse_listen
+from switchgeard.daemon.coalesce import CoalescingTCPServer
 from switchgeard.daemon.peercred import with_peer_cred, with_peer_uid
 from switchgeard.errors import ListenError
 
@@ -183,7 +184,7 @@ async def _serve_hypercorn(
         await lifespan.wait_for_startup()
         async with trio.open_nursery() as connections:
             state = ConnectionState(lifespan_state.copy())
-            handler = with_peer_cred(partial(TCPServer, app, config, context, state))
+            handler = with_peer_cred(partial(CoalescingTCPServer, app, config, context, state))
             started()
             try:
                 async with trio.open_nursery() as accepting:
