@@ -125,6 +125,8 @@ class RedisStore:
     When Redis cannot be reached the store fails open: the request is allowed, the failure
     is logged once per outage and counted in ``fail_open``, and Redis is not asked again for
     ``retry_interval`` seconds so a dead server does not add its timeout to every request.
+    At most ``connections`` calls wait for Redis at once; when a hung server makes them time
+    out, the requests queued behind them fail open at once instead of each timing out in turn.
     """
 
     name = "redis"
@@ -150,6 +152,8 @@ class RedisStore:
         except ValueError as exc:
             raise ConfigError(f"not a Redis URL: {exc}", key="ratelimit.redis_url") from exc
         self._script = self._client.register_script(_GCRA_LUA)
+        # One slot per pooled connection; the thread limiter never blocks a slot holder.
+        self._slots = trio.CapacityLimiter(connections)
         self._threads = trio.CapacityLimiter(connections)
         self._prefix = prefix
         self._retry_interval = retry_interval
@@ -158,22 +162,33 @@ class RedisStore:
         self.fail_open = 0
 
     async def check(self, checks: Sequence[Check], *, cap: int) -> tuple[float, int]:
-        if trio.current_time() < self._down_until:
-            self.fail_open += 1
+        if self._resting():
             return 0.0, -1
         keys = [self._key(check) for check in checks]
         args: list[int] = []
         for check in checks:
             args += [round(check.table.rule.interval * 1e6), round(check.table.rule.tau * 1e6)]
-        try:
-            reply = await trio.to_thread.run_sync(self._eval, keys, args, limiter=self._threads)
-        except (redis.RedisError, OSError) as exc:
-            self._failed(exc)
-            return 0.0, -1
+        async with self._slots:
+            # Asked again after the wait for a slot: when Redis hangs, the requests queued
+            # behind the ones timing out must not each wait for their own timeout in turn.
+            if self._resting():
+                return 0.0, -1
+            try:
+                reply = await trio.to_thread.run_sync(self._eval, keys, args, limiter=self._threads)
+            except (redis.RedisError, OSError) as exc:
+                self._failed(exc)
+                return 0.0, -1
         if not self.up:
             log.warning("rate limiter: Redis is reachable again; limits are enforced")
             self.up = True
         return int(reply[0]) / 1e6, int(reply[1])
+
+    def _resting(self) -> bool:
+        """Whether Redis failed less than ``retry_interval`` ago (a fail-open, counted)."""
+        if trio.current_time() < self._down_until:
+            self.fail_open += 1
+            return True
+        return False
 
     def _eval(self, keys: list[str], args: list[int]) -> list[bytes | int]:
         reply = self._script(keys=keys, args=args)
