@@ -21,6 +21,7 @@ from switchgeard.errors import DecodeError, NotFound, RequestError
 from switchgeard.lnurl import pay, render
 from switchgeard.lnurl.address import AddressLookup, add_address_routes
 from switchgeard.lnurl.bech32 import encode_lnurl
+from switchgeard.lnurl.fast import fast_first_call
 from switchgeard.lnurl.origin import Origin, ProxyPolicy, client_address, resolve_origin
 from switchgeard.lnurl.qr import QrStyle, qr_png
 from switchgeard.lnurl.verify import InvoiceVerifier, parse_payment_hash
@@ -69,12 +70,16 @@ class _Service:
         return resolve_origin(_headers(), peer, self.policy, tls=request.scheme == "https")
 
     async def offer(self, partition: str, id_text: str) -> tuple[Origin, pay.LoadedOffer]:
+        pay.parse_offer_id(id_text)
+        origin = self.origin()
+        return origin, await self.load(partition, id_text)
+
+    async def load(self, partition: str, id_text: str) -> pay.LoadedOffer:
+        """The current offer at this path; RequestError (404) for anything else."""
         offer_id = pay.parse_offer_id(id_text)
         if partition not in self.partitions:
             raise pay.offer_not_found(offer_id)
-        origin = self.origin()
-        loaded = await pay.load_offer(self.deps.offers, partition, offer_id, self.deps.clock())
-        return origin, loaded
+        return await pay.load_offer(self.deps.offers, partition, offer_id, self.deps.clock())
 
     def cache(self, loaded: pay.LoadedOffer) -> dict[str, str]:
         return render.cache_headers(loaded.offer.expires, self.deps.clock())
@@ -116,7 +121,10 @@ def create_lnurl_app(deps: LnurlDeps, cfg: LnurlConfig) -> QuartTrio:
     add_address_routes(app, service)
     _add_service_routes(app, service)
     app.asgi_app = wrap_public_app(  # type: ignore[method-assign]
-        app.asgi_app, limiter=deps.limiter, metrics=deps.metrics, client_ip=deps.client_ip
+        fast_first_call(app.asgi_app, service),
+        limiter=deps.limiter,
+        metrics=deps.metrics,
+        client_ip=deps.client_ip,
     )
     return app
 
