@@ -8,9 +8,11 @@ and a ``/links`` helper. Every response, errors and ``OPTIONS`` included, carrie
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from quart import Response, request
 from quart_trio import QuartTrio
@@ -21,7 +23,7 @@ from switchgeard.errors import DecodeError, NotFound, RequestError
 from switchgeard.lnurl import pay, render
 from switchgeard.lnurl.address import AddressLookup, add_address_routes
 from switchgeard.lnurl.bech32 import encode_lnurl
-from switchgeard.lnurl.fast import fast_first_call
+from switchgeard.lnurl.fast import fast_offer_routes
 from switchgeard.lnurl.origin import Origin, ProxyPolicy, client_address, resolve_origin
 from switchgeard.lnurl.qr import QrStyle, qr_png
 from switchgeard.lnurl.verify import InvoiceVerifier, parse_payment_hash
@@ -70,23 +72,31 @@ class _Service:
         return resolve_origin(_headers(), peer, self.policy, tls=request.scheme == "https")
 
     async def offer(self, partition: str, id_text: str) -> tuple[Origin, pay.LoadedOffer]:
-        pay.parse_offer_id(id_text)
+        offer_id = self.offer_id(partition, id_text)
         origin = self.origin()
-        return origin, await self.load(partition, id_text)
+        return origin, await self.load(partition, offer_id)
 
-    async def load(self, partition: str, id_text: str) -> pay.LoadedOffer:
-        """The current offer at this path; RequestError (404) for anything else."""
+    def offer_id(self, partition: str, id_text: str) -> uuid.UUID:
+        """The offer id of a path; RequestError (404) for a bad id or a partition not served."""
         offer_id = pay.parse_offer_id(id_text)
         if partition not in self.partitions:
             raise pay.offer_not_found(offer_id)
+        return offer_id
+
+    async def load(self, partition: str, offer_id: uuid.UUID) -> pay.LoadedOffer:
+        """The current offer; RequestError (404) when missing, expired or not yet valid."""
         return await pay.load_offer(self.deps.offers, partition, offer_id, self.deps.clock())
 
     def cache(self, loaded: pay.LoadedOffer) -> dict[str, str]:
         return render.cache_headers(loaded.offer.expires, self.deps.clock())
 
     def hash_key(self, comment: str) -> str | None:
+        return self.hash_key_for(request.scope, comment)
+
+    def hash_key_for(self, scope: Mapping[str, Any], comment: str) -> str | None:
+        """The balancer's consistent-hash key of a callback (the comment or the payer)."""
         if self.deps.invoices.consistent_key == "client_ip":
-            return client_address(request.scope, self.policy)
+            return client_address(scope, self.policy)
         return comment or None
 
 
@@ -121,7 +131,7 @@ def create_lnurl_app(deps: LnurlDeps, cfg: LnurlConfig) -> QuartTrio:
     add_address_routes(app, service)
     _add_service_routes(app, service)
     app.asgi_app = wrap_public_app(  # type: ignore[method-assign]
-        fast_first_call(app.asgi_app, service),
+        fast_offer_routes(app.asgi_app, service),
         limiter=deps.limiter,
         metrics=deps.metrics,
         client_ip=deps.client_ip,

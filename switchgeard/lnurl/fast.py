@@ -1,19 +1,27 @@
-"""The first call (``GET /offers/{partition}/{id}``) answered without Quart's request cycle.
+"""The two busiest routes answered without Quart's request cycle.
 
-Wallets fetch the payRequest far more often than anything else, and Quart's own work per
-request (request context, routing, hooks) costs more than the answer itself. ``fast_first_call``
-sits in front of the Quart app: a plain ``GET`` of exactly that path is answered from the
-same ``pay``/``render``/``origin`` functions the Quart route uses, with the same Response
-object sent the way Quart sends it, so status, headers and body are the same bytes. Any
-other request, and any first call that does not succeed (unknown offer, bad host, store
-error), goes to the Quart app unchanged, which answers it as always; a first call has no
-side effects, so repeating its lookup there is harmless.
+Wallets fetch the payRequest (``GET /offers/{partition}/{id}``) and its callback
+(``…/invoice``) far more often than anything else, and Quart's own work per request
+(request context, routing, hooks) costs about as much as the answer itself.
+``fast_offer_routes`` sits in front of the Quart app: a plain ``GET`` of exactly those
+paths is answered by the same ``pay``/``render``/``origin`` functions the Quart routes
+call, and the resulting Response is sent the way Quart sends it, so status, headers and
+body are the same bytes (``tests/lnurl/test_lnurl_fast.py`` compares them).
+
+Anything the fast path does not answer goes to the Quart app unchanged: other methods and
+paths, and every request that fails before an invoice is asked for (bad or unknown offer,
+bad host, bad amount or comment, store error). Those steps have no side effects, so the
+Quart route repeats them and answers as it always has. Once the balancer has been asked
+for an invoice, its outcome is answered here, errors through ``render.render_error`` as
+the Quart app's error handler does, so no callback ever issues two invoices.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 from quart import Response
 from quart.utils import encode_headers
@@ -22,59 +30,81 @@ from switchgeard.lnurl import pay, render
 from switchgeard.lnurl.origin import Origin, ProxyPolicy, resolve_origin
 
 ASGIApp = Callable[..., Awaitable[None]]
+Scope = Mapping[str, Any]
 
 
-class FirstCallService(Protocol):
-    """What the first call needs from the app's service, read per request (reloads apply)."""
+class OfferService(Protocol):
+    """What the offer routes need from the app's service, read per request (reloads apply)."""
 
     @property
     def policy(self) -> ProxyPolicy: ...
 
     @property
-    def partitions(self) -> frozenset[str]: ...
+    def invoices(self) -> pay.InvoiceIssuer: ...
 
-    async def load(self, partition: str, id_text: str) -> pay.LoadedOffer: ...
+    @property
+    def invoice_expiry(self) -> int: ...
+
+    def offer_id(self, partition: str, id_text: str) -> uuid.UUID: ...
+
+    async def load(self, partition: str, offer_id: uuid.UUID) -> pay.LoadedOffer: ...
 
     def cache(self, loaded: pay.LoadedOffer) -> dict[str, str]: ...
 
+    def hash_key_for(self, scope: Scope, comment: str) -> str | None: ...
 
-def fast_first_call(app: ASGIApp, service: FirstCallService) -> ASGIApp:
-    """``app`` with first calls answered directly (see the module docstring)."""
+
+def fast_offer_routes(app: ASGIApp, service: OfferService) -> ASGIApp:
+    """``app`` with first calls and callbacks answered directly (see the module docstring)."""
 
     async def serve(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        route = _first_call_route(scope)
-        response = None if route is None else await _answer(service, scope, *route)
+        route = _offer_route(scope)
+        response = None
+        if route is not None:
+            partition, id_text, callback = route
+            answer = _callback if callback else _first_call
+            response = await answer(service, scope, partition, id_text)
         if response is None:
             await app(scope, receive, send)
             return
         body = await response.get_data()
-        headers = encode_headers(response.headers)
-        await send(
-            {"type": "http.response.start", "status": response.status_code, "headers": headers}
-        )
+        start = {"type": "http.response.start", "status": response.status_code}
+        await send({**start, "headers": encode_headers(response.headers)})
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
     return serve
 
 
-def _first_call_route(scope: dict[str, Any]) -> tuple[str, str] | None:
+def _offer_route(scope: Scope) -> tuple[str, str, bool] | None:
+    """(partition, id, is the callback) for a plain GET of an offer or its callback."""
     if scope["type"] != "http" or scope["method"] != "GET" or scope.get("root_path"):
         return None
     parts = scope["path"].split("/")
-    if len(parts) != 4 or parts[0] or parts[1] != "offers" or not parts[2] or not parts[3]:
+    if len(parts) == 5 and parts[4] == "invoice":
+        callback = True
+    elif len(parts) == 4:
+        callback = False
+    else:
         return None
-    return parts[2], parts[3]
+    if parts[0] or parts[1] != "offers" or not parts[2] or not parts[3]:
+        return None
+    return parts[2], parts[3], callback
 
 
-async def _answer(
-    service: FirstCallService, scope: dict[str, Any], partition: str, id_text: str
+async def _loaded(
+    service: OfferService, scope: Scope, partition: str, id_text: str
+) -> tuple[Origin, pay.LoadedOffer]:
+    """The Quart routes' ``service.offer`` over the raw scope, in the same order."""
+    offer_id = service.offer_id(partition, id_text)
+    origin = _origin(scope, service.policy)
+    return origin, await service.load(partition, offer_id)
+
+
+async def _first_call(
+    service: OfferService, scope: Scope, partition: str, id_text: str
 ) -> Response | None:
-    """The Quart route's answer, or None for anything but a found, current offer."""
-    if partition not in service.partitions:
-        return None
     try:
-        origin = _origin(scope, service.policy)
-        loaded = await service.load(partition, id_text)
+        origin, loaded = await _loaded(service, scope, partition, id_text)
     except Exception:  # the Quart route answers every failure, as it always has
         return None
     callback = origin.url(f"/offers/{loaded.offer.partition}/{loaded.offer.id}/invoice")
@@ -82,7 +112,54 @@ async def _answer(
     return render.json_response(body, headers=service.cache(loaded))
 
 
-def _origin(scope: dict[str, Any], policy: ProxyPolicy) -> Origin:
+async def _callback(
+    service: OfferService, scope: Scope, partition: str, id_text: str
+) -> Response | None:
+    try:
+        origin, loaded = await _loaded(service, scope, partition, id_text)
+        amount, comment = pay.parse_callback(_query(scope), loaded.offer)
+    except Exception:  # nothing issued yet: the Quart route answers the failure
+        return None
+    try:
+        body = await pay.answer_callback(
+            _CallbackScope(service, scope),
+            origin,
+            loaded.offer,
+            metadata=loaded.metadata,
+            reference=pay.ledger_reference(loaded.offer),
+            amount=amount,
+            comment=comment,
+        )
+    except Exception as exc:  # as the Quart app's error handler, after the invoice was asked
+        return render.render_error(exc)
+    return render.json_response(body)
+
+
+class _CallbackScope:
+    """``pay.CallbackService`` for one request outside Quart's request context."""
+
+    def __init__(self, service: OfferService, scope: Scope) -> None:
+        self.invoices = service.invoices
+        self.invoice_expiry = service.invoice_expiry
+        self._service = service
+        self._scope = scope
+
+    def hash_key(self, comment: str) -> str | None:
+        return self._service.hash_key_for(self._scope, comment)
+
+
+def _query(scope: Scope) -> dict[str, list[str]]:
+    """``request.args.to_dict(flat=False)``: werkzeug's own parse of the query string."""
+    args: dict[str, list[str]] = {}
+    pairs = parse_qsl(
+        scope["query_string"].decode(), keep_blank_values=True, errors="werkzeug.url_quote"
+    )
+    for name, value in pairs:
+        args.setdefault(name, []).append(value)
+    return args
+
+
+def _origin(scope: Scope, policy: ProxyPolicy) -> Origin:
     """``resolve_origin`` over the headers as Quart presents them (latin-1, lower-cased
     names, repeated headers joined with commas)."""
     joined: dict[str, str] = {}

@@ -1,4 +1,4 @@
-"""The first-call fast path answers exactly as the Quart route: same status, headers, body.
+"""The offer fast path answers exactly as the Quart routes: same status, headers, body.
 
 Each row sends one raw ASGI request twice: through the app as served (the fast path in
 front of Quart) and through Quart's own ASGI entry (the route, hooks and error handlers),
@@ -8,8 +8,9 @@ reached Quart, so rows also check who answered.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from quart import request
 from quart_trio import QuartTrio
 
 from switchgeard.config.model import LnurlConfig
-from switchgeard.errors import StoreUnavailable
+from switchgeard.errors import BackendRejected, NoHealthyBackend, StoreError, StoreUnavailable
 from switchgeard.lnurl import LedgerVerifier, LnurlDeps, create_lnurl_app
 
 OFFER = f"/offers/default/{OFFER_ID}"
@@ -35,11 +36,19 @@ HOST = [(b"host", b"127.0.0.1:8080")]
 PROXY = ("10.0.0.0/8",)
 
 
-def build(offers: FakeOffers, cfg: LnurlConfig) -> tuple[QuartTrio, list[str]]:
+def build(changes: dict[str, Any], cfg: LnurlConfig, failure: Exception | None) -> World:
+    """A fresh app: each world's balancer issues the same invoice for its first callback."""
+    offer_changes = {k: v for k, v in changes.items() if k != "consistent_key"}
+    offers = FakeOffers((replace(make_offer(), **offer_changes), make_metadata()))
     ledger = FakeLedger()
+    balancer = FakeBalancer(ledger, consistent_key=changes.get("consistent_key", "comment"))
+    if isinstance(failure, StoreError):
+        offers.failure = failure
+    else:
+        balancer.failure = failure
     deps = LnurlDeps(
         offers=offers,
-        invoices=FakeBalancer(ledger),
+        invoices=balancer,
         verifier=LedgerVerifier(ledger, ledger, clock=lambda: NOW),
         clock=lambda: NOW,
     )
@@ -50,7 +59,15 @@ def build(offers: FakeOffers, cfg: LnurlConfig) -> tuple[QuartTrio, list[str]]:
         reached.append(request.path)
 
     app.before_request_funcs.setdefault(None, []).insert(0, record)  # before the CORS preflight
-    return app, reached
+    return World(app, reached, balancer)
+
+
+@dataclass
+class World:
+    app: QuartTrio
+    reached: list[str]
+    """Paths that reached the Quart app's hooks."""
+    balancer: FakeBalancer
 
 
 async def call(entry: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
@@ -177,9 +194,86 @@ ROWS: list[tuple[str, dict[str, Any], LnurlConfig, dict[str, Any], Exception | N
     ("trailing slash", scope(OFFER + "/"), LnurlConfig(), {}, None, False),
     ("empty partition", scope(f"/offers//{OFFER_ID}"), LnurlConfig(), {}, None, False),
     ("bech32", scope(OFFER + "/bech32"), LnurlConfig(), {}, None, False),
+    *[
+        (
+            f"callback {query!r}",
+            scope(OFFER + "/invoice", query_string=query),
+            LnurlConfig(),
+            {},
+            None,
+            fast,
+        )
+        for query, fast in [
+            (b"amount=5000", True),
+            (b"amount=5000&comment=hi%20there+%E2%98%95", True),
+            (b"comment=%ff&amount=5000&x", True),
+            (b"amount=5000&amount=6000", False),
+            (b"amount=1", False),
+            (b"amount=-5", False),
+            (b"amount=5e3", False),
+            (b"", False),
+            (b"amount=5000&comment=12345678901", False),
+        ]
+    ],
     (
-        "callback",
-        scope(OFFER + "/invoice", query_string=b"amount=1"),
+        "callback keyed by payer",
+        scope(
+            OFFER + "/invoice",
+            query_string=b"amount=5000",
+            client=("10.0.0.7", 1),
+            headers=[*HOST, (b"x-forwarded-for", b"203.0.113.9")],
+        ),
+        LnurlConfig(trusted_proxies=PROXY),
+        {"consistent_key": "client_ip"},
+        None,
+        True,
+    ),
+    (
+        "callback, no node",
+        scope(OFFER + "/invoice", query_string=b"amount=5000"),
+        LnurlConfig(),
+        {},
+        NoHealthyBackend("all failed"),
+        True,
+    ),
+    (
+        "callback, refused",
+        scope(OFFER + "/invoice", query_string=b"amount=5000"),
+        LnurlConfig(),
+        {},
+        BackendRejected("too large", key="k"),
+        True,
+    ),
+    (
+        "callback, unknown offer",
+        scope(
+            f"/offers/default/{OFFER_ID.hex[:8]}-0000-4000-8000-000000000000/invoice",
+            query_string=b"amount=5000",
+        ),
+        LnurlConfig(),
+        {},
+        None,
+        False,
+    ),
+    (
+        "callback, store down",
+        scope(OFFER + "/invoice", query_string=b"amount=5000"),
+        LnurlConfig(),
+        {},
+        StoreUnavailable("refused"),
+        False,
+    ),
+    (
+        "callback, foreign host",
+        scope(OFFER + "/invoice", query_string=b"amount=5000"),
+        LnurlConfig(allowed_hosts=("pay.example.com",)),
+        {},
+        None,
+        False,
+    ),
+    (
+        "callback trailing slash",
+        scope(OFFER + "/invoice/", query_string=b"amount=5000"),
         LnurlConfig(),
         {},
         None,
@@ -202,16 +296,16 @@ async def test_fast_path_answers_like_the_quart_route(
     fast: bool,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    offers = FakeOffers((replace(make_offer(), **changes), make_metadata()))
-    offers.failure = failure
-    app, reached = build(offers, cfg)
-    served = await call(app, dict(request_scope))
-    through_quart = len(reached)
-    routed = await call(lambda s, r, x: QuartTrio.asgi_app(app, s, r, x), dict(request_scope))
+    fast_world, quart_world = build(changes, cfg, failure), build(changes, cfg, failure)
+    served = await call(fast_world.app, dict(request_scope))
+    quart_entry = partial(QuartTrio.asgi_app, quart_world.app)
+    routed = await call(quart_entry, dict(request_scope))
     assert served == routed, name
-    assert len(reached) == through_quart + 1, "the Quart entry always reaches the route"
-    assert (through_quart == 0) is fast, f"{name}: fast path {'skipped' if fast else 'taken'}"
-    if fast:
+    assert fast_world.balancer.calls == quart_world.balancer.calls
+    assert len(fast_world.balancer.calls) <= 1, "never a second invoice for one callback"
+    assert quart_world.reached == [request_scope["path"]]
+    assert (fast_world.reached == []) is fast, f"{name}: fast path {'skipped' if fast else 'taken'}"
+    if fast and failure is None:
         assert served[0]["status"] == 200
-    if failure is not None:
+    if isinstance(failure, StoreError):
         assert caplog.text.count("store failed while serving a request") == 2
