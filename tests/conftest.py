@@ -60,6 +60,32 @@ def _fail_on_error_logs(request: pytest.FixtureRequest) -> Iterator[None]:
         )
 
 
+# -- logging state never leaks from one test into the next -------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _restore_logger_state() -> Iterator[None]:
+    """Levels, propagation and handlers of the root and every ``switchgeard`` logger are put
+    back after each test, so a test that configures logging cannot silence the next one."""
+    loggers = [logging.getLogger()] + [
+        logging.getLogger(name)
+        for name in list(logging.root.manager.loggerDict)
+        if name == "switchgeard" or name.startswith("switchgeard.")
+    ]
+    saved = [(lg, lg.level, lg.propagate, list(lg.handlers), lg.disabled) for lg in loggers]
+    yield
+    for logger, level, propagate, handlers, disabled in saved:
+        logger.setLevel(level)
+        logger.propagate = propagate
+        logger.handlers[:] = handlers
+        logger.disabled = disabled
+    for name, created in list(logging.root.manager.loggerDict.items()):
+        ours = name == "switchgeard" or name.startswith("switchgeard.")
+        if ours and isinstance(created, logging.Logger) and created not in loggers:
+            created.setLevel(logging.NOTSET)  # created during the test: back to defaults
+            created.propagate = True
+
+
 # -- a deadline for every trio test ---------------------------------------------------------
 
 
