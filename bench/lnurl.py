@@ -202,32 +202,9 @@ async def start_fake(
 
 
 def backend_record(info: dict[str, Any], name: str) -> Any:
-    from switchgeard.store.records import Backend, ClnGrpc, LndGrpc
-    from switchgeard.units import NodeKey
+    from switchgeard.testing.records import backend_from_info
 
-    implementation: LndGrpc | ClnGrpc
-    if info["kind"] == "lnd":
-        implementation = LndGrpc(
-            url=info["url"],
-            tls_cert_path=info["tls_cert_path"],
-            macaroon_path=info["macaroon_path"],
-        )
-    else:
-        implementation = ClnGrpc(
-            url=info["url"],
-            domain=info["domain"],
-            ca_cert_path=info["ca_cert_path"],
-            client_cert_path=info["client_cert_path"],
-            client_key_path=info["client_key_path"],
-        )
-    return Backend(
-        public_key=NodeKey(info["pubkey"]),
-        name=name,
-        partitions=frozenset({"default"}),
-        weight=1,
-        enabled=True,
-        implementation=implementation,
-    )
+    return backend_from_info(info, name)
 
 
 async def seed(config_path: Path, nodes: list[dict[str, Any]]) -> None:

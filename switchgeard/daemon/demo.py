@@ -26,10 +26,11 @@ from switchgeard.lnurl import offer_links
 from switchgeard.lnurl.origin import Origin
 from switchgeard.lnurl.qr import qr_terminal
 from switchgeard.store import Store, open_store
-from switchgeard.store.records import Backend, ClnGrpc, LndGrpc, Metadata, Offer
+from switchgeard.store.records import Backend, Metadata, Offer
 from switchgeard.testing.fake_cln import FakeCln, serve_fake_cln
 from switchgeard.testing.fake_lnd import FakeLnd, serve_fake_lnd
-from switchgeard.units import Msat, NodeKey
+from switchgeard.testing.records import backend_from_info
+from switchgeard.units import Msat
 
 DEMO_OFFER_ID = uuid.UUID("5eed0ffe-0000-4000-8000-000000000001")
 DEMO_METADATA_ID = uuid.UUID("5eed0ffe-0000-4000-8000-000000000002")
@@ -109,31 +110,7 @@ async def _run_then_stop(
 
 def fake_backend(fake: FakeLnd | FakeCln, name: str, **changes: object) -> Backend:
     """A backend record pointing at a running fake node."""
-    info = fake.info()
-    implementation: LndGrpc | ClnGrpc
-    if isinstance(fake, FakeLnd):
-        implementation = LndGrpc(
-            url=info["url"],
-            tls_cert_path=info["tls_cert_path"],
-            macaroon_path=info["macaroon_path"],
-        )
-    else:
-        implementation = ClnGrpc(
-            url=info["url"],
-            domain=info["domain"],
-            ca_cert_path=info["ca_cert_path"],
-            client_cert_path=info["client_cert_path"],
-            client_key_path=info["client_key_path"],
-        )
-    values: dict[str, object] = {
-        "public_key": NodeKey(fake.pubkey),
-        "name": name,
-        "partitions": frozenset({"default"}),
-        "weight": 1,
-        "enabled": True,
-        "implementation": implementation,
-    }
-    return Backend(**(values | changes))  # type: ignore[arg-type]
+    return backend_from_info(fake.info(), name, **changes)
 
 
 async def seed_demo(store: Store, lnd: FakeLnd, cln: FakeCln) -> Offer:
