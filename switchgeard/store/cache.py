@@ -11,11 +11,15 @@ generation counter tells), so a stale row never outlives the write that replaced
 Only found rows are cached: a miss stays a database read, and probing random ids
 cannot fill the cache, which is bounded by ``size`` entries and, with ``weigh``, by
 ``max_weight`` (e.g. bytes of images), oldest dropped first.
+
+``read_through`` lets concurrent misses of one key share a single read: when an entry
+expires under load, every request in flight would otherwise queue its own worker-thread
+round trip behind the others (and behind the ledger writes), stalling them all at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
 import trio
@@ -40,6 +44,7 @@ class ReadCache(Generic[V]):
         self._max_weight = max_weight
         self._weight = 0
         self._entries: dict[Hashable, tuple[float, V, int]] = {}
+        self._reading: dict[Hashable, trio.Event] = {}
         self.generation = 0
         """Changes on every ``invalidate``; take it before a read, pass it to ``put``."""
 
@@ -53,6 +58,28 @@ class ReadCache(Generic[V]):
             self._drop(key)
             return None
         return value
+
+    async def read_through(self, key: Hashable, read: Callable[[], Awaitable[V]]) -> V:
+        """The cached result for ``key``, else ``await read()`` (remembered as ``put`` would).
+
+        While one caller reads a key, others asking for it wait for that read and take its
+        remembered result; if it remembered nothing (it failed, was cancelled, found
+        nothing or was overtaken by a write), each of them reads for itself, so no caller
+        ever gets another caller's error or a row older than its own request.
+        """
+        while (cached := self.get(key)) is None and (pending := self._reading.get(key)) is not None:
+            await pending.wait()
+        if cached is not None:
+            return cached
+        done = self._reading[key] = trio.Event()
+        try:
+            generation = self.generation
+            value = await read()
+            self.put(key, value, generation)
+            return value
+        finally:
+            del self._reading[key]
+            done.set()
 
     def put(self, key: Hashable, value: V, generation: int) -> None:
         """Store ``value`` read under ``generation``, unless a write invalidated it since."""

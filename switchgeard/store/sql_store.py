@@ -155,14 +155,8 @@ class SqlStore:
     ) -> tuple[Offer, Metadata]:
         """The offer and its metadata; may come from memory (see ``OFFER_CACHE_TTL``)."""
         key = (partition, _uuid("id", id))
-        cached = self._offers.get(key)
-        if cached is not None:
-            return cached
-        generation = self._offers.generation
         work = partial(offers.get_offer_with_metadata, partition=partition, id=key[1])
-        found = await self._db.run(work, write=False)
-        self._offers.put(key, found, generation)
-        return found
+        return await self._offers.read_through(key, partial(self._db.run, work, write=False))
 
     async def list_offers(self, partition: str | None, page: Page) -> list[Offer]:
         """A page of offers (of one partition, or all), by creation time, then id."""

@@ -148,3 +148,60 @@ async def test_cache_is_bounded_by_weight_as_well_as_entries() -> None:
     assert cache.get("huge") is None and cache.statistics() == (3, 900)
     cache.invalidate()
     assert cache.statistics() == (0, 0)
+
+
+async def test_concurrent_misses_share_one_read(store_config: StoreConfig) -> None:
+    async with open_database(store_config) as database:
+        await database.run(partial(migrate, now=samples.START))
+        counter = ReadCounter(database)
+        store = SqlStore(counter, store_config, clock=samples.FakeClock())
+        offer = await _stored_offer(store)
+        counter.hold = trio.Event()
+        found: list[Offer] = []
+
+        async def read() -> None:
+            row, _ = await store.get_offer_with_metadata("default", offer.id)
+            found.append(row)
+
+        with trio.fail_after(10):
+            async with trio.open_nursery() as nursery:
+                for _ in range(20):
+                    nursery.start_soon(read)
+                await counter.read_done.wait()
+                await trio.testing.wait_all_tasks_blocked()
+                counter.hold.set()
+        assert counter.reads == 1
+        assert [row.id for row in found] == [offer.id] * 20
+
+
+async def test_a_failed_shared_read_is_not_handed_to_the_waiting_callers() -> None:
+    cache: ReadCache[str] = ReadCache(ttl=60, size=10)
+    release = trio.Event()
+    calls: list[str] = []
+
+    async def failing() -> str:
+        calls.append("failing")
+        await release.wait()
+        raise NotFound("gone")
+
+    async def working() -> str:
+        calls.append("working")
+        return "row"
+
+    async def first() -> None:
+        with pytest.raises(NotFound):
+            await cache.read_through("k", failing)
+
+    async def second() -> None:
+        assert await cache.read_through("k", working) == "row"
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(first)
+            await trio.testing.wait_all_tasks_blocked()
+            nursery.start_soon(second)
+            await trio.testing.wait_all_tasks_blocked()
+            assert calls == ["failing"]  # the second caller waits for the first read
+            release.set()
+    assert calls == ["failing", "working"]
+    assert await cache.read_through("k", failing) == "row"  # remembered now
