@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ssl
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ class NodeService(cln.NodeBase):  # type: ignore[misc]  # generated code is not 
     async def invoice(self, message: cln.InvoiceRequest) -> cln.InvoiceResponse:
         if not message.label:
             raise GRPCError(Status.INVALID_ARGUMENT, "label: should be a string")
-        if any(inv.label == message.label for inv in self.core.invoices.values()):
+        if self.core.has_label(message.label):
             raise GRPCError(Status.ALREADY_EXISTS, "Duplicate label")
         amount = message.amount_msat.amount if message.amount_msat else None
         if amount is None:
@@ -86,9 +87,13 @@ class NodeService(cln.NodeBase):  # type: ignore[misc]  # generated code is not 
         )
 
     async def list_invoices(self, message: cln.ListinvoicesRequest) -> cln.ListinvoicesResponse:
+        candidates: Iterable[FakeInvoice] = self.core.invoices.values()
+        if message.payment_hash is not None:
+            one = self.core.invoices.get(message.payment_hash)
+            candidates = [] if one is None else [one]
         found = [
             _listed(inv)
-            for inv in self.core.invoices.values()
+            for inv in candidates
             if (message.payment_hash is None or inv.payment_hash == message.payment_hash)
             and (message.label is None or inv.label == message.label)
             and (message.invstring is None or inv.bolt11 == message.invstring)

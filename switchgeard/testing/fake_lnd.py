@@ -111,12 +111,9 @@ class LightningService(lnrpc.LightningBase):  # type: ignore[misc]  # generated 
         if core.faults.end_streams:
             return
         seen_add = message.add_index or len(core.invoices)
-        seen_settle = message.settle_index or max(
-            (inv.settle_index for inv in core.invoices.values()), default=0
-        )
+        seen_settle = message.settle_index or core.last_settle_index
         while True:
-            added = [inv for inv in core.invoices.values() if inv.add_index > seen_add]
-            for invoice in sorted(added, key=lambda inv: inv.add_index):
+            for invoice in core.added_after(seen_add):
                 seen_add = invoice.add_index
                 yield _lnd_invoice(invoice)
             for invoice in core.settled_after(seen_settle):

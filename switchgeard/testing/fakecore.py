@@ -108,7 +108,11 @@ class FakeNodeCore:
     cancelled: int = 0
     calls: Counter[str] = field(default_factory=Counter)
     invoices: dict[bytes, FakeInvoice] = field(default_factory=dict)
-    _settled_count: int = 0
+    _added: list[FakeInvoice] = field(default_factory=list)
+    """In add order: ``add_index`` n is ``_added[n - 1]`` (a real node indexes these)."""
+    _settled: list[FakeInvoice] = field(default_factory=list)
+    """In settle order: ``settle_index`` n is ``_settled[n - 1]``."""
+    _labels: set[str] = field(default_factory=set)
     _changed: asyncio.Event | None = None
 
     @property
@@ -137,10 +141,12 @@ class FakeNodeCore:
             label=label,
             created_at=int(time.time()),
             expiry=expiry,
-            add_index=len(self.invoices) + 1,
+            add_index=len(self._added) + 1,
         )
         invoice.bolt11 = self._encode(invoice)
         self.invoices[invoice.payment_hash] = invoice
+        self._added.append(invoice)
+        self._labels.add(label)
         self._notify()
         return invoice
 
@@ -151,15 +157,26 @@ class FakeNodeCore:
             raise KeyError(f"no invoice with payment hash {payment_hash}")
         if invoice.settled:
             return False
-        self._settled_count += 1
-        invoice.settle_index = self._settled_count
+        self._settled.append(invoice)
+        invoice.settle_index = len(self._settled)
         invoice.settled_at = int(time.time())
         self._notify()
         return True
 
+    def has_label(self, label: str) -> bool:
+        return label in self._labels
+
+    @property
+    def last_settle_index(self) -> int:
+        return len(self._settled)
+
+    def added_after(self, index: int) -> list[FakeInvoice]:
+        """Invoices with ``add_index`` above ``index``, in add order."""
+        return self._added[max(index, 0) :]
+
     def settled_after(self, index: int) -> list[FakeInvoice]:
-        found = [inv for inv in self.invoices.values() if inv.settle_index > index]
-        return sorted(found, key=lambda inv: inv.settle_index)
+        """Invoices with ``settle_index`` above ``index``, in settle order."""
+        return self._settled[max(index, 0) :]
 
     async def wait_changed(self) -> None:
         """Wait (on the asyncio side) until an invoice is added or settled."""
