@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import ldap
 import trio
@@ -248,10 +250,34 @@ def _connect(cfg: LdapConfig, password: str) -> _Consumer:
     for option, value in options:
         conn.set_option(option, value)
     conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
-    if cfg.start_tls:
-        conn.start_tls_s()
-    conn.simple_bind_s(cfg.bind_dn, password)
+    try:
+        if cfg.start_tls:
+            conn.start_tls_s()
+        conn.simple_bind_s(cfg.bind_dn, password)
+    except (ldap.SERVER_DOWN, ldap.CONNECT_ERROR) as exc:
+        if _tls_handshake_failed(cfg, exc):
+            trusted = cfg.tls_ca_file or "the system trust store"
+            raise DirectoryRefused(
+                f"connecting to {cfg.uri}: the TLS handshake failed: the server's certificate "
+                f"is not signed by a CA in {trusted} or does not name the host (tls_ca_file)"
+            ) from exc
+        raise
     return conn
+
+
+def _tls_handshake_failed(cfg: LdapConfig, exc: ldap.LDAPError) -> bool:
+    """Whether a failed connect was TLS (libldap with GnuTLS does not say why it failed)."""
+    if cfg.start_tls:  # StartTLS is sent on an open connection: CONNECT_ERROR is the handshake
+        return isinstance(exc, ldap.CONNECT_ERROR)
+    url = urlsplit(cfg.uri)
+    if url.scheme != "ldaps" or not isinstance(exc, ldap.SERVER_DOWN):
+        return False
+    try:  # the port accepts TCP connections, so the TLS handshake is what failed
+        address = (url.hostname or "localhost", url.port or 636)
+        socket.create_connection(address, cfg.network_timeout).close()
+    except OSError:
+        return False
+    return True
 
 
 def _unbind(conn: _Consumer) -> None:

@@ -3,6 +3,8 @@
 Each ``Slapd`` lives in its own temporary directory with a slapd.conf (mdb database, the
 syncprov and memberof overlays, ACLs that hide entryUUID from one service account) and
 listens on a free loopback port. When the test runs as root, slapd runs as ``nobody``.
+``create(syncprov=False)`` leaves out syncprov (the server then offers no syncrepl);
+``create(tls=True)`` makes a throwaway CA and serves StartTLS and ldaps:// with its certificate.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import trustme
 
 SUFFIX = "dc=example,dc=org"
 ROOT_DN = f"cn=admin,{SUFFIX}"
@@ -37,11 +40,12 @@ _CONF = """\
 {includes}
 modulepath /usr/lib/ldap
 moduleload back_mdb
-moduleload syncprov
+{syncprov_module}
 moduleload memberof
 pidfile {dir}/slapd.pid
 argsfile {dir}/slapd.args
 sizelimit unlimited
+{tls}
 
 database mdb
 maxsize 268435456
@@ -55,15 +59,22 @@ access to attrs=userPassword by anonymous auth by * none
 access to attrs=entryUUID by dn.exact="{blind}" none by * read
 access to * by * read
 
-overlay syncprov
-syncprov-checkpoint 100 10
-syncprov-sessionlog 1000
-
+{syncprov}
 overlay memberof
 memberof-group-oc groupOfNames
 memberof-member-ad member
 memberof-memberof-ad memberOf
 memberof-refint true
+"""
+_SYNCPROV = """\
+overlay syncprov
+syncprov-checkpoint 100 10
+syncprov-sessionlog 1000
+"""
+_TLS = """\
+TLSCACertificateFile {dir}/ca.pem
+TLSCertificateFile {dir}/server.pem
+TLSCertificateKeyFile {dir}/server-key.pem
 """
 _SEED = """\
 dn: {suffix}
@@ -115,14 +126,27 @@ class Slapd:
 
     dir: Path
     port: int = field(default_factory=free_port)
+    tls_port: int | None = None
+    """The ldaps:// port when created with ``tls=True``."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def uri(self) -> str:
         return f"ldap://127.0.0.1:{self.port}"
 
+    @property
+    def ldaps_uri(self) -> str:
+        if self.tls_port is None:
+            raise RuntimeError("this slapd was created without tls=True")
+        return f"ldaps://127.0.0.1:{self.tls_port}"
+
+    @property
+    def ca_file(self) -> Path:
+        """The PEM certificate of the CA that signed the server's certificate (``tls=True``)."""
+        return self.dir / "ca.pem"
+
     @classmethod
-    def create(cls, seed_ldif: str = "") -> Slapd:
+    def create(cls, seed_ldif: str = "", *, syncprov: bool = True, tls: bool = False) -> Slapd:
         for tool in ("slapd", "slapadd", "slaptest"):
             if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
                 pytest.skip(f"{tool} is not installed (Debian package slapd)")
@@ -138,8 +162,13 @@ class Slapd:
                 root_password=ROOT_PASSWORD,
                 reader=READER_DN,
                 blind=BLIND_DN,
+                syncprov_module="moduleload syncprov" if syncprov else "",
+                syncprov=_SYNCPROV if syncprov else "",
+                tls=_TLS.format(dir=directory) if tls else "",
             )
         )
+        if tls:
+            _write_certificates(directory)
         seed = _SEED.format(
             suffix=SUFFIX,
             people=PEOPLE,
@@ -151,7 +180,7 @@ class Slapd:
             root_dn=ROOT_DN,
         )
         (directory / "seed.ldif").write_text(seed + ("\n" + seed_ldif if seed_ldif else ""))
-        server = cls(directory)
+        server = cls(directory, tls_port=free_port() if tls else None)
         server._run_offline("slaptest", "-Q", "-u")
         server._run_offline("slapadd", "-q", "-l", str(directory / "seed.ldif"))
         server._hand_over()
@@ -172,7 +201,8 @@ class Slapd:
 
     def start(self) -> None:
         """Start slapd and wait until it accepts connections (at most 10 s)."""
-        command = [_sbin("slapd"), "-f", str(self.dir / "slapd.conf"), "-h", self.uri + "/"]
+        urls = self.uri + "/" + ("" if self.tls_port is None else f" {self.ldaps_uri}/")
+        command = [_sbin("slapd"), "-f", str(self.dir / "slapd.conf"), "-h", urls]
         command += ["-d", "0"]
         if os.geteuid() == 0:
             command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *command]
@@ -206,6 +236,15 @@ class Slapd:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _write_certificates(directory: Path) -> None:
+    """A throwaway CA (ca.pem) and a certificate for 127.0.0.1 and localhost signed by it."""
+    authority = trustme.CA()
+    authority.cert_pem.write_to_path(str(directory / "ca.pem"))
+    server = authority.issue_cert("127.0.0.1", "localhost")
+    server.cert_chain_pems[0].write_to_path(str(directory / "server.pem"))
+    server.private_key_pem.write_to_path(str(directory / "server-key.pem"))
 
 
 def _sbin(tool: str) -> str:
