@@ -98,6 +98,9 @@ def _forwarded_for(element: str) -> str:
     return ""
 
 
+_TRUST_MEMO_SIZE = 1024
+
+
 class ClientResolver:
     """Resolve an ASGI scope to a :class:`Client` (see the module docstring for the rules)."""
 
@@ -119,6 +122,8 @@ class ClientResolver:
         self._header = header.encode("ascii")
         self._trust_unix = UNIX_KEY in trusted_proxies
         self._prefix = ipv6_prefix
+        self._trust_memo: dict[Address, bool] = {}
+        """Trust decisions of recent hops: proxies repeat on every request (bounded)."""
 
     def resolve(self, scope: Mapping[str, Any]) -> Client:
         """The client of one HTTP request scope."""
@@ -132,19 +137,32 @@ class ClientResolver:
             address = parse_address(text)
             if address is None:
                 return Client(None, text)
-            if not contains(self._trusted, address):
-                if isinstance(address, IPv4Address) and text.replace(".", "").isdigit():
-                    return Client(address, text)  # already canonical: no leading zeros parse
-                return self.client_of(address)
+            if not self._trusts(address):
+                return self._client_of_text(address, text)
             last = address
         for hop in reversed(self._hops(scope.get("headers", ()))):
+            hop = hop.strip()
             address = parse_address(hop)
             if address is None:
                 break
-            if not contains(self._trusted, address):
-                return self.client_of(address)
+            if not self._trusts(address):
+                return self._client_of_text(address, hop)
             last = address
         return Client(None, UNIX_KEY) if last is None else self.client_of(last)
+
+    def _trusts(self, address: Address) -> bool:
+        trusted = self._trust_memo.get(address)
+        if trusted is None:
+            trusted = contains(self._trusted, address)
+            if len(self._trust_memo) >= _TRUST_MEMO_SIZE:
+                self._trust_memo.clear()
+            self._trust_memo[address] = trusted
+        return trusted
+
+    def _client_of_text(self, address: Address, text: str) -> Client:
+        if isinstance(address, IPv4Address) and text.replace(".", "").isdigit():
+            return Client(address, text)  # already canonical: leading zeros do not parse
+        return self.client_of(address)
 
     def client_of(self, address: Address) -> Client:
         """The Client for a known address: IPv6 keyed by its prefix, IPv4 by itself."""

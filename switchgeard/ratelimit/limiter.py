@@ -71,6 +71,7 @@ class Limiter:
         self._plan(self._policy)
         self._resolver = _resolver(cfg, trusted_proxies)
         self._store = store
+        self._check_nowait = getattr(store, "check_nowait", None)
         self._metrics = metrics
         self._log_budget = GcraTable(Rule(interval=0.1, burst=20), cap=1)
         self._suppressed = 0
@@ -91,7 +92,11 @@ class Limiter:
         checks = self._checks(policy, endpoint if endpoint in CLASSES else "default", client)
         if not checks:
             return ALLOWED
-        wait, index = await self._store.check(checks, cap=policy.cap)
+        nowait = self._check_nowait
+        if nowait is not None:  # the in-process store: no coroutine per request
+            wait, index = nowait(checks, cap=policy.cap)
+        else:
+            wait, index = await self._store.check(checks, cap=policy.cap)
         if index < 0:
             return ALLOWED
         scope = "total" if checks[index].table.scope == "total" else "per_client"
