@@ -16,6 +16,7 @@ Markdown block for ``bench/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import statistics
@@ -113,6 +114,7 @@ async def serve(with_limiter: bool) -> None:
                 partial(serve_asgi, app, binds=["127.0.0.1:0"],
                         shutdown_trigger=trio.sleep_forever, graceful_timeout=1.0)
             )  # fmt: skip
+            gc.freeze()  # as `switchgeard run` does once serving (daemon/process.py)
             print(binds[0].rsplit(":", 1)[1], flush=True)
 
 
