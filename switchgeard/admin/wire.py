@@ -55,7 +55,14 @@ def json_response(
 
 
 def empty_response(status: int, headers: Mapping[str, str] | None = None) -> Response:
+    """A 204 or 304: no body, so no Content-Type and no Content-Length (RFC 9110 8.6).
+
+    Quart gives every response a ``text/html`` type and a length; a 304's length would
+    also have to be that of the 200 it stands for, so neither is sent.
+    """
     response = Response(b"", status=status)
+    del response.headers["Content-Type"]
+    del response.headers["Content-Length"]
     response.headers.update(NO_CACHE)
     response.headers.update(dict(headers or {}))
     return response
