@@ -69,9 +69,14 @@ class Context:
         return self.done(self.call("DELETE", target, f"remove {what}"), f"removed {what}")
 
     def done(self, reply: Reply, message: str) -> int:
-        """Report a successful mutation: the API's JSON with ``--json``, else ``message``."""
+        """Report a successful mutation: the API's JSON with ``--json``, else ``message``.
+
+        An answer without a body (204) prints nothing with ``--json``: there is no JSON to
+        print, and the exit status 0 already says that the change was made.
+        """
         if self.json:
-            self.out.raw(reply.body.decode() if reply.body else "{}")
+            if reply.body:
+                self.out.raw(reply.body.decode())
         else:
             self.out.line(message)
         return 0

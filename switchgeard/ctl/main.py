@@ -27,6 +27,10 @@ from switchgeard.ctl.render import Output
 if TYPE_CHECKING:
     from rich.console import Console
 
+JSON_HELP = (
+    "print the API's JSON as is; a change the API answers without a body "
+    "(update, remove, enable, disable, weight) prints nothing and exits 0"
+)
 EPILOG = f"""\
 socket: --socket, else ${protocol.SOCKET_ENV}, else {protocol.DEFAULT_SOCKET}.
 exit status: 0 ok, 1 the operation failed, 2 usage error."""
@@ -62,7 +66,7 @@ def build_parser(noun: str | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--socket", metavar="PATH", help="admin socket path")
-    parser.add_argument("--json", action="store_true", help="print the API's JSON as is")
+    parser.add_argument("--json", action="store_true", help=JSON_HELP)
     parser.add_argument("--version", action="version", version=f"switchgear-ctl {__version__}")
     nouns = parser.add_subparsers(dest="noun", required=True, metavar="NOUN")
     for name, (summary, add_verbs) in NOUNS.items():

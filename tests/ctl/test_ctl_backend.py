@@ -8,6 +8,7 @@ from pathlib import Path
 from admin.bodies import lnd_backend, node_key
 
 from ctl.conftest import Daemon
+from switchgeard.ctl.main import build_parser
 
 K1, K2 = node_key(1), node_key(2)
 
@@ -146,4 +147,24 @@ async def test_json_prints_the_api_json(daemon: Daemon) -> None:
     assert json.loads(added.out)["publicKey"] == K1
     listed = await daemon.ctl("--json", "backend", "list")
     assert json.loads(listed.out) == [json.loads(added.out)]
-    assert json.loads((await daemon.ctl("--json", "backend", "disable", K1)).out) == {}
+    disabled = await daemon.ctl("--json", "backend", "disable", K1)
+    assert (disabled.code, disabled.out, disabled.err) == (0, "", "")
+
+
+async def test_json_prints_nothing_for_an_answer_without_a_body(daemon: Daemon) -> None:
+    """A 204 has no JSON to print: scripts get empty output and exit status 0."""
+    added = await daemon.ctl(
+        "--json", "backend", "add", "--key", K1, "--lnd", "https://h:1", "--macaroon", "/m"
+    )
+    assert added.code == 0
+    for verb in (["enable", K1], ["disable", K1], ["weight", K1, "4"], ["remove", K1]):
+        ran = await daemon.ctl("--json", "backend", *verb)
+        assert (ran.code, ran.out, ran.err) == (0, "", ""), verb
+    assert json.loads((await daemon.ctl("--json", "backend", "list")).out) == []
+    gone = await daemon.ctl("--json", "backend", "remove", K1)
+    assert (gone.code, gone.out) == (1, "")
+    assert "not found" in gone.err
+
+
+def test_json_help_says_what_an_empty_answer_prints() -> None:
+    assert "prints nothing and exits 0" in " ".join(build_parser().format_help().split())
