@@ -2,7 +2,8 @@
 
 Each ``check_*`` function raises ``ValueError`` with a message meant for an operator; the
 loader prefixes it with the key path and the file. ``parse_listen`` is also used by the
-daemon to bind what the config names, so the two can never disagree.
+daemon to bind what the config names, and ``parse_allowed_host`` by the LNURL service to
+match hosts, so config checks and use can never disagree.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 _HOSTNAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_HOSTNAME_MAX = 253
 _UNIX_PATH_MAX = 107  # sun_path is 108 bytes including the terminating NUL
 _RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|m|h)\s*")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
@@ -157,6 +160,83 @@ def check_proxy(value: str) -> None:
     """Validate a trusted proxy: an IP address, a CIDR network, or "unix"."""
     if value != "unix":
         check_network(value)
+
+
+def check_allowed_host(value: str) -> None:
+    """Validate an ``[lnurl] allowed_hosts`` entry (see ``parse_allowed_host``)."""
+    parse_allowed_host(value)
+
+
+def parse_allowed_host(value: str) -> tuple[str, bool]:
+    """An ``allowed_hosts`` entry as (lower-case name, is a wildcard); ValueError if invalid.
+
+    Entries are host names, IP addresses (IPv6 with or without brackets) or ``*.`` followed
+    by a name of at least two labels. A wildcard stands for exactly one label, as in TLS
+    certificates (RFC 6125 6.4.3): ``*.example.com`` matches ``pay.example.com``, not
+    ``example.com`` and not ``a.pay.example.com``. For a wildcard the name after ``*.``
+    is returned.
+    """
+    if not value:
+        raise ValueError("an empty entry matches no host; an empty allowed_hosts answers any host")
+    if value != value.strip():
+        raise ValueError(f"{value!r}: expected a host name such as pay.example.com, no spaces")
+    if value == "*":
+        raise ValueError("'*' alone is not allowed; an empty allowed_hosts answers any host")
+    address = _ip_literal(value)
+    if address is not None:
+        return address, False
+    _refuse_url_and_port(value)
+    name = value.lower()
+    wildcard = name.startswith("*.")
+    rest = name[2:] if wildcard else name
+    _check_host_name(value, rest)
+    if wildcard and "." not in rest:
+        raise ValueError(
+            f"{value!r}: a wildcard needs a name of two labels or more after '*.' "
+            f"(this one would match every name under {rest!r})"
+        )
+    return rest, wildcard
+
+
+def _ip_literal(value: str) -> str | None:
+    bracketed = value.startswith("[") and value.endswith("]")
+    text = value[1:-1] if bracketed else value
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if bracketed and address.version == 4:
+        raise ValueError(f"{value!r}: only IPv6 addresses are written in brackets")
+    if "%" in text:
+        raise ValueError(f"{value!r}: a Host header never carries a zone index (%...)")
+    return text.lower()
+
+
+def _refuse_url_and_port(value: str) -> None:
+    if "/" in value:
+        raise ValueError(f"{value!r}: expected a host name, not a URL (e.g. pay.example.com)")
+    if ":" in value:
+        raise ValueError(f"{value!r}: no port here; allowed_hosts compares host names only")
+
+
+def _check_host_name(value: str, name: str) -> None:
+    if "*" in name:
+        raise ValueError(
+            f"{value!r}: '*' may only stand for the whole first label, as in '*.example.com'"
+        )
+    labels = name.split(".")
+    if "" in labels:
+        raise ValueError(f"{value!r}: empty label (two dots, or a dot at the start or end)")
+    for label in labels:
+        if not _LABEL.fullmatch(label):
+            raise ValueError(
+                f"{value!r}: {label!r} is not a host name label (letters, digits and hyphens, "
+                "1-63 characters, no hyphen at either end; internationalised names in xn-- form)"
+            )
+    if len(name) > _HOSTNAME_MAX:
+        raise ValueError(f"{value!r}: a host name has at most {_HOSTNAME_MAX} characters")
+    if labels[-1].isdigit():
+        raise ValueError(f"{value!r}: neither an IP address nor a host name (numeric last label)")
 
 
 def check_redis_url(value: str) -> None:

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from switchgeard.config.checks import (
     FieldProblem,
+    check_allowed_host,
     check_listen,
     check_network,
     check_optional_host_port,
@@ -78,7 +79,8 @@ class LnurlConfig:
     """Mode of the "unix:" listen sockets (e.g. for a reverse proxy)."""
     socket_group: str | None = field(default=None, metadata=RESTART)
     partitions: tuple[str, ...] = ("default",)
-    allowed_hosts: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = field(default=(), metadata={"check": check_allowed_host})
+    """Host names (or ``*.example.com``: one label deep) links may name; empty = any host."""
     trusted_proxies: tuple[str, ...] = field(default=(), metadata={"check": check_proxy})
     invoice_expiry: Seconds = field(default=Seconds(600.0), metadata=_min(60))
     qr_scale: int = field(default=8, metadata={"min": 1, "max": 64})

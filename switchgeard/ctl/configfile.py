@@ -24,7 +24,8 @@ STARTER: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (
         "lnurl",
-        "The public LNURL-pay service. allowed_hosts[0] is the public host of printed LNURLs.",
+        "The public LNURL-pay service. The first allowed_hosts name without a '*' is the"
+        " public host of printed LNURLs; '*.example.com' allows one label under example.com.",
         {"listen": ["127.0.0.1:8080"], "partitions": ["default"], "allowed_hosts": []},
     ),
     (

@@ -8,7 +8,8 @@ Proxies append, so only the LAST ``Forwarded`` element and the last value of eac
 their left may have been written by the client. The payer's address follows the rate
 limiter's rule (the rightmost address that is not a trusted proxy).
 The host is validated as ``name[:port]`` so no header can inject text into a URL, and the
-domain is checked against ``[lnurl] allowed_hosts`` (empty = any host).
+domain is checked against ``[lnurl] allowed_hosts`` (empty = any host; ``*.example.com``
+stands for one label: ``pay.example.com``, not ``example.com`` nor ``a.pay.example.com``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from switchgeard.config.checks import parse_allowed_host
 from switchgeard.errors import ConfigError, RequestError
 from switchgeard.ratelimit import Client, ClientResolver
 from switchgeard.ratelimit.asgi import CLIENT_SCOPE_KEY
@@ -61,7 +63,7 @@ class ProxyPolicy:
                     f"{entry!r} is not an IP address, network or 'unix'",
                     key="lnurl.trusted_proxies",
                 ) from None
-        self.allowed_hosts = frozenset(h.strip().lower() for h in allowed_hosts)
+        self.hosts = AllowedHosts.parse(allowed_hosts)
         self.clients = ClientResolver(trusted_proxies=proxies)
         """Payer addresses behind the trusted proxies (``X-Forwarded-For``, rightmost rule)."""
 
@@ -78,7 +80,37 @@ class ProxyPolicy:
         return any(address in network for network in self._networks)
 
     def allows(self, domain: str) -> bool:
-        return not self.allowed_hosts or domain in self.allowed_hosts
+        return self.hosts.allows(domain)
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedHosts:
+    """``[lnurl] allowed_hosts``: exact names, and the parents of ``*.parent`` wildcards."""
+
+    names: frozenset[str] = frozenset()
+    parents: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> AllowedHosts:
+        """The allow-list; ConfigError naming the entry's key if one is invalid."""
+        names: set[str] = set()
+        parents: set[str] = set()
+        for index, entry in enumerate(entries):
+            try:
+                name, wildcard = parse_allowed_host(entry)
+            except ValueError as exc:
+                raise ConfigError(str(exc), key=f"lnurl.allowed_hosts[{index}]") from None
+            (parents if wildcard else names).add(name)
+        return cls(frozenset(names), frozenset(parents))
+
+    def allows(self, domain: str) -> bool:
+        """Whether ``domain`` (lower case, no port) is served; an empty list allows any."""
+        if not self.names and not self.parents:
+            return True
+        if domain in self.names:
+            return True
+        label, dot, parent = domain.partition(".")
+        return bool(label and dot) and parent in self.parents
 
 
 def resolve_origin(

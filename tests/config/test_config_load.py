@@ -159,6 +159,25 @@ def test_defaults_need_only_the_store_url() -> None:
         ("[telemetry]\notlp_endpoint = 'collector:4318'\n", "telemetry.otlp_endpoint", "http(s)"),
         ("[ratelimit]\nredis_url = 'http://r'\n", "ratelimit.redis_url", "redis://"),
         ("[lnurl]\ntrusted_proxies = ['unix', 'nginx']\n", "lnurl.trusted_proxies[1]", "CIDR"),
+        ("[lnurl]\nallowed_hosts = ['a.example', '*']\n", "lnurl.allowed_hosts[1]", "alone"),
+        ("[lnurl]\nallowed_hosts = ['a.*.example']\n", "lnurl.allowed_hosts[0]", "first label"),
+        ("[lnurl]\nallowed_hosts = ['*a.example']\n", "lnurl.allowed_hosts[0]", "first label"),
+        ("[lnurl]\nallowed_hosts = ['*.*.example']\n", "lnurl.allowed_hosts[0]", "first label"),
+        ("[lnurl]\nallowed_hosts = ['*.com']\n", "lnurl.allowed_hosts[0]", "two labels"),
+        ("[lnurl]\nallowed_hosts = ['']\n", "lnurl.allowed_hosts[0]", "empty entry"),
+        ("[lnurl]\nallowed_hosts = ['a..example']\n", "lnurl.allowed_hosts[0]", "empty label"),
+        ("[lnurl]\nallowed_hosts = ['.example.com']\n", "lnurl.allowed_hosts[0]", "empty label"),
+        ("[lnurl]\nallowed_hosts = ['a.example:443']\n", "lnurl.allowed_hosts[0]", "no port"),
+        ("[lnurl]\nallowed_hosts = ['[::1]:8080']\n", "lnurl.allowed_hosts[0]", "no port"),
+        ("[lnurl]\nallowed_hosts = ['https://a.example']\n", "lnurl.allowed_hosts[0]", "URL"),
+        ("[lnurl]\nallowed_hosts = [' a.example']\n", "lnurl.allowed_hosts[0]", "no spaces"),
+        ("[lnurl]\nallowed_hosts = ['a_b.example']\n", "lnurl.allowed_hosts[0]", "'a_b'"),
+        ("[lnurl]\nallowed_hosts = ['bücher.example']\n", "lnurl.allowed_hosts[0]", "xn--"),
+        ("[lnurl]\nallowed_hosts = ['-a.example']\n", "lnurl.allowed_hosts[0]", "hyphen"),
+        ("[lnurl]\nallowed_hosts = ['1.2.3']\n", "lnurl.allowed_hosts[0]", "numeric"),
+        ("[lnurl]\nallowed_hosts = ['[1.2.3.4]']\n", "lnurl.allowed_hosts[0]", "brackets"),
+        (f"[lnurl]\nallowed_hosts = ['x.{'a' * 64}']\n", "lnurl.allowed_hosts[0]", "1-63"),
+        (f"[lnurl]\nallowed_hosts = ['{'a.' * 127}ab']\n", "lnurl.allowed_hosts[0]", "253"),
     ],
 )
 def test_invalid_values_name_their_key_path(text: str, key: str, fragment: str) -> None:
@@ -199,6 +218,12 @@ def test_bad_store_urls_are_rejected_without_echoing_secrets(url: str, fragment:
 )
 def test_good_store_urls(url: str) -> None:
     assert parse(f'[store]\nurl = "{url}"\n', with_store=False).store.url == url
+
+
+def test_allowed_hosts_forms() -> None:
+    entries = ["pay.example.com", "*.Example.org", "localhost", "127.0.0.1", "::1", "[::1]"]
+    config = parse(f"[lnurl]\nallowed_hosts = {entries!r}\n")
+    assert config.lnurl.allowed_hosts == tuple(entries)
 
 
 def test_missing_required_key_names_it() -> None:

@@ -170,6 +170,22 @@ ROWS: list[tuple[str, dict[str, Any], LnurlConfig, dict[str, Any], Exception | N
         False,
     ),
     (
+        "host under a wildcard",
+        scope(OFFER, headers=[(b"host", b"pay.example.com")]),
+        LnurlConfig(allowed_hosts=("*.example.com",)),
+        {},
+        None,
+        True,
+    ),
+    (
+        "host two labels under a wildcard",
+        scope(OFFER, headers=[(b"host", b"a.pay.example.com")]),
+        LnurlConfig(allowed_hosts=("*.example.com",)),
+        {},
+        None,
+        False,
+    ),
+    (
         "unknown offer",
         scope(f"/offers/default/{OFFER_ID.hex[:8]}-0000-4000-8000-000000000000"),
         LnurlConfig(),

@@ -99,6 +99,39 @@ def test_allow_list_checks_the_domain_without_port() -> None:
         resolve_origin({"host": "other.example"}, "1.1.1.1", policy, tls=False)
 
 
+@pytest.mark.parametrize(
+    ("host", "served"),
+    [
+        ("pay.example.com", True),
+        ("PAY.Example.com:8443", True),
+        ("xn--bcher-kva.example.com", True),
+        ("example.com", False),  # the wildcard stands for one label, not for none
+        ("a.pay.example.com", False),  # nor for two
+        ("payexample.com", False),
+        ("pay.example.com.evil", False),
+        ("evil-example.com", False),
+        ("shop.example.org", True),  # an exact entry next to the wildcard
+        ("a.shop.example.org", False),
+    ],
+)
+def test_wildcard_entries_match_exactly_one_label(host: str, served: bool) -> None:
+    policy = ProxyPolicy([], ["*.Example.com", "shop.example.org"])
+    if served:
+        origin = resolve_origin({"host": host}, "1.1.1.1", policy, tls=True)
+        assert origin.host == host.lower()
+    else:
+        with pytest.raises(RequestError, match="not served here") as caught:
+            resolve_origin({"host": host}, "1.1.1.1", policy, tls=True)
+        assert caught.value.status == 400
+
+
+@pytest.mark.parametrize("entry", ["*", "a.*.com", "*.com", "pay.example.com:443", ""])
+def test_invalid_allowed_hosts_are_config_errors_naming_the_entry(entry: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        ProxyPolicy([], ["pay.example.com", entry])
+    assert caught.value.key == "lnurl.allowed_hosts[1]"
+
+
 def test_trusted_proxies_must_be_addresses() -> None:
     with pytest.raises(ConfigError, match=r"lnurl\.trusted_proxies"):
         ProxyPolicy(["proxy.local"], [])
