@@ -1,8 +1,9 @@
 """Onion messages (BOLT 4 type 513): build along a blinded path, peel one hop, reply.
 
-An onion message is ``path_key || u16 len || packet``; each hop's payload is an
-``onionmsg_tlv`` and carries ``encrypted_recipient_data`` from the blinded path. The
-final hop checks ``path_id`` (which proves the message came through a path we made).
+An onion message is ``path_key || u16 len || packet``, then an optional BOLT 1
+``extension`` TLV stream; each hop's payload is an ``onionmsg_tlv`` and carries
+``encrypted_recipient_data`` from the blinded path. The final hop checks ``path_id``
+(which proves the message came through a path we made).
 """
 
 from __future__ import annotations
@@ -31,21 +32,31 @@ class PathIdRejected(DecodeError):
 
 @dataclass(frozen=True, slots=True)
 class OnionMessage:
-    """The ``onion_message`` body: the blinding path key and the Sphinx packet."""
+    """The ``onion_message`` body: the blinding path key, the Sphinx packet and the BOLT 1
+    ``extension`` that may follow them.
+
+    BOLT 1 ("Lightning Message Format") lets every message end in an optional ``extension``
+    TLV stream after its payload. No record is defined for ``onion_message``, so odd
+    records are kept (they travel no further: a forwarded message starts without one) and
+    an unknown even record or a malformed stream is a ``DecodeError``, as for ``init``
+    (BOLT 1 Appendix C).
+    """
 
     path_key: bytes
     packet: bytes
+    extension: tuple[Record, ...] = ()
 
     @classmethod
     def from_payload(cls, data: bytes) -> OnionMessage:
         reader = Reader(data)
         path_key = check_point(reader.read(33, "onion_message path_key"), "path_key")
         packet = reader.read(reader.u16("onion_message len"), "onion_message packet")
-        reader.finish("onion_message")
-        return cls(path_key, packet)
+        extension = decode_stream(reader.rest(), what="onion_message extension")
+        return cls(path_key, packet, extension)
 
     def payload(self) -> bytes:
-        return self.path_key + len(self.packet).to_bytes(2, "big") + self.packet
+        sized = len(self.packet).to_bytes(2, "big") + self.packet
+        return self.path_key + sized + encode_stream(self.extension)
 
     def to_wire(self) -> bytes:
         """The whole wire message, type 513 included."""

@@ -282,6 +282,22 @@ def test_mutated_onion_messages_raise_only_decode_errors(data: st.DataObject) ->
     only_decode_errors(peel, mutate(data, MESSAGE.payload()))
 
 
+@FAST
+@given(odd_records(1, 2**20), st.integers(0, 2**19).map(lambda n: 2 * n), st.binary(max_size=8))
+def test_onion_message_extensions_round_trip_and_change_nothing(
+    extension: tuple[Record, ...], even_type: int, value: bytes
+) -> None:
+    """BOLT 1 ``extension`` after the packet: odd records are kept and change nothing."""
+    extended = onion.OnionMessage(MESSAGE.path_key, MESSAGE.packet, extension)
+    decoded = onion.OnionMessage.from_payload(extended.payload())
+    assert decoded == extended
+    assert decoded.payload() == MESSAGE.payload() + encode_stream(extension)
+    peeled = onion.peel_onion_message(flow.INTRO, decoded, accept_path_id=bool)
+    assert peeled == onion.peel_onion_message(flow.INTRO, MESSAGE, accept_path_id=bool)
+    with pytest.raises(DecodeError, match="unknown even type"):
+        onion.OnionMessage.from_payload(MESSAGE.payload() + encode_stream([(even_type, value)]))
+
+
 @SLOW
 @given(
     st.lists(st.tuples(keys, st.binary(max_size=80)), min_size=1, max_size=3),

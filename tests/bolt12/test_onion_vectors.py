@@ -134,3 +134,35 @@ def test_final_hop_rejects_a_foreign_path_id() -> None:
     tampered = onion.OnionMessage(message.path_key, message.packet[:-1] + b"\x00")
     with pytest.raises(DecodeError, match="hmac"):
         onion.peel_onion_message(dave, tampered, accept_path_id=lambda p: True)
+
+
+def test_onion_message_extension_follows_bolt1() -> None:
+    """BOLT 1: any message may end in an ``extension`` TLV stream after its payload.
+
+    The extensions of the BOLT 1 Appendix C ``init`` vectors, appended to the BOLT 4
+    onion message vector: the valid ones are accepted (odd records kept, the message
+    still peels), the invalid ones (truncated, unknown even type, repeated type) refused.
+    """
+    extensions = load_vectors("extracted/bolt01-init-extension-vectors.json")
+    base_init = bytes.fromhex(extensions["base_init"])
+    vector = load_vectors("bolt04/blinded-onion-message-onion-test.json")
+    hop = vector["decrypt"]["hops"][0]
+    wire = bytes.fromhex(hop["onion_message"])
+    alice = coincurve.PrivateKey(bytes.fromhex(hop["privkey"]))
+    for case in extensions["cases"]:
+        raw = bytes.fromhex(case["msg"])
+        assert raw.startswith(base_init)
+        extension = raw[len(base_init) :]
+        if not case["valid"]:
+            with pytest.raises(DecodeError, match="onion_message extension"):
+                onion.OnionMessage.from_payload(wire[2:] + extension)
+            continue
+        message = onion.OnionMessage.from_payload(wire[2:] + extension)
+        assert message.to_wire() == wire + extension
+        assert [t for t, _ in message.extension] == ([0xC9, 0xCB] if extension else [])
+        forward = onion.peel_onion_message(alice, message, accept_path_id=lambda p: False)
+        assert isinstance(forward, onion.Forward)
+        assert forward.message.extension == ()  # the extension went no further than us
+        assert forward.message.to_wire().hex() == vector["decrypt"]["hops"][1]["onion_message"]
+    assert len(extensions["cases"]) == 5
+    record_vectors("BOLT 1 extension on onion_message (2 valid / 3 invalid)", 5)
