@@ -5,11 +5,13 @@ its own server process with hypercorn (``serve_asgi``, as the daemon does): once
 limiter and once with the default ``[ratelimit]`` limits raised so nothing is refused,
 behind a trusted proxy (127.0.0.1) whose X-Forwarded-For names a new client for every
 request (the worst case: each one resolves a header and inserts a key). A client in this
-process sends first calls (``GET /offers/p/id``) over keep-alive connections; rounds
-alternate between the two servers (and which goes first) so machine noise hits both; the
-median round is reported. ``--asgi`` measures in-process through ASGI, without sockets.
+process sends first calls (``GET /offers/p/id``) to both servers at the same time over
+keep-alive connections, in rounds of a few seconds, so whatever else the machine does
+slows both alike. Per round it records each server's throughput and its own CPU time per
+first call (``/proc/<pid>/stat``); the medians of the rounds' paired shares are reported.
+``--asgi`` measures in-process through ASGI, without sockets.
 
-Run: ``.venv/bin/python bench/ratelimit.py [--requests N] [--rounds R] [--asgi]``. Prints a
+Run: ``.venv/bin/python bench/ratelimit.py [--seconds S] [--rounds R] [--asgi]``. Prints a
 Markdown block for ``bench/RESULTS.md``.
 """
 
@@ -17,13 +19,15 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
 import platform
 import statistics
 import sys
 import time
 import uuid
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -60,11 +64,16 @@ class Unused:
         return True
 
 
+def _client(index: int) -> bytes:
+    """The address of client number ``index``: every first call comes from a new one."""
+    return f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}".encode()
+
+
 async def _one(app: Any, index: int) -> int:
     scope = {"type": "http", "method": "GET", "path": PATH, "raw_path": PATH.encode(),
              "scheme": "https", "http_version": "1.1", "query_string": b"",
-             "headers": [(b"host", b"pay.example.com")], "root_path": "",
-             "client": (f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}", 4000),
+             "headers": [(b"host", b"pay.example.com"), (b"x-forwarded-for", _client(index))],
+             "root_path": "", "client": ("127.0.0.1", 4000),
              "server": ("127.0.0.1", 443)}  # fmt: skip
     status = 0
     received = False
@@ -85,13 +94,17 @@ async def _one(app: Any, index: int) -> int:
     return status
 
 
-async def _round(limiter: Limiter | None, requests: int, offset: int) -> float:
+async def _asgi_round(limiter: Limiter | None, requests: int, offset: int) -> float:
     deps = LnurlDeps(offers=Offers(), invoices=Unused(), verifier=Unused(), limiter=limiter)  # type: ignore[arg-type]
-    app = create_lnurl_app(deps, LnurlConfig(allowed_hosts=("pay.example.com",)))
-    started = time.perf_counter()
+    app = create_lnurl_app(deps, _lnurl_config())
+    started = time.process_time()
     for index in range(requests):
         assert await _one(app, offset + index) == 200
-    return requests / (time.perf_counter() - started)
+    return requests / (time.process_time() - started)
+
+
+def _lnurl_config() -> LnurlConfig:
+    return LnurlConfig(allowed_hosts=("pay.example.com",), trusted_proxies=("127.0.0.1",))
 
 
 def _limits() -> RateLimitConfig:
@@ -107,8 +120,7 @@ async def serve(with_limiter: bool) -> None:
     async with open_limiter(_limits(), trusted_proxies=("127.0.0.1",)) as limiter:
         deps = LnurlDeps(offers=Offers(), invoices=Unused(), verifier=Unused(),  # type: ignore[arg-type]
                          limiter=limiter if with_limiter else None)  # fmt: skip
-        cfg = LnurlConfig(allowed_hosts=("pay.example.com",), trusted_proxies=("127.0.0.1",))
-        app = create_lnurl_app(deps, cfg)
+        app = create_lnurl_app(deps, _lnurl_config())
         async with trio.open_nursery() as nursery:
             binds = await nursery.start(
                 partial(serve_asgi, app, binds=["127.0.0.1:0"],
@@ -118,15 +130,17 @@ async def serve(with_limiter: bool) -> None:
             print(binds[0].rsplit(":", 1)[1], flush=True)
 
 
-async def _connection(port: int, first: int, count: int) -> None:
+async def _connection(port: int, clients: Iterator[int], deadline: float, done: list[int]) -> None:
+    """First calls over one keep-alive connection until ``deadline``, each from the next
+    client address of ``clients``; counts completed calls in ``done[0]``."""
     stream = await trio.open_tcp_stream("127.0.0.1", port)
     async with stream:
         buffer = b""
-        for index in range(first, first + count):
-            client = f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}"
+        while trio.current_time() < deadline:
             await stream.send_all(
-                f"GET {PATH} HTTP/1.1\r\nHost: pay.example.com\r\n"
-                f"X-Forwarded-For: {client}\r\n\r\n".encode()
+                f"GET {PATH} HTTP/1.1\r\nHost: pay.example.com\r\nX-Forwarded-For: ".encode()
+                + _client(next(clients))
+                + b"\r\n\r\n"
             )
             while b"\r\n\r\n" not in buffer:
                 buffer += await stream.receive_some(65536)
@@ -136,44 +150,93 @@ async def _connection(port: int, first: int, count: int) -> None:
             while len(buffer) < length:
                 buffer += await stream.receive_some(65536)
             buffer = buffer[length:]
+            done[0] += 1
 
 
-async def _http_round(port: int, requests: int, offset: int, connections: int) -> float:
-    each = requests // connections
-    started = time.perf_counter()
-    async with trio.open_nursery() as nursery:
-        for n in range(connections):
-            nursery.start_soon(_connection, port, offset + n * each, each)
-    return each * connections / (time.perf_counter() - started)
-
-
-async def _start_server(nursery: trio.Nursery, with_limiter: bool) -> tuple[trio.Process, int]:
+async def _start_server(nursery: trio.Nursery, with_limiter: bool) -> Server:
     argv = [sys.executable, __file__, "serve", "--limiter" if with_limiter else "--no-limiter"]
     process = await nursery.start(partial(trio.run_process, argv, stdout=-1, check=False))
     assert process.stdout is not None
     line = b""
     while not line.endswith(b"\n"):
         line += await process.stdout.receive_some(64)
-    return process, int(line)
+    return Server(process, int(line), itertools.count(1 if with_limiter else 1 << 23))
 
 
-async def main_http(requests: int, rounds: int, connections: int) -> None:
-    without, with_limiter = [], []
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc/<pid>/stat``)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Server:
+    process: trio.Process
+    port: int
+    clients: Iterator[int]
+    """Client numbers: every first call comes from a new address."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One server's share of a round: first calls per second, its CPU µs per first call."""
+
+    rate: float
+    cpu_us: float
+
+
+async def _round(servers: list[Server], seconds: float, connections: int) -> list[Sample]:
+    """Load every server at once for ``seconds``: whatever else the machine does at that
+    moment slows them alike, so the per-round comparison is fair."""
+    done = [[0] for _ in servers]
+    cpu = [_cpu_seconds(server.process.pid) for server in servers]
+    deadline = trio.current_time() + seconds
     async with trio.open_nursery() as nursery:
-        (plain, plain_port), (limited, limited_port) = [
-            await _start_server(nursery, flag) for flag in (False, True)
-        ]
-        for port in (plain_port, limited_port):  # warm-up
-            await _http_round(port, 400, 0, connections)
-        for n in range(rounds):
-            offset = (n + 1) * requests
-            order = [(plain_port, without), (limited_port, with_limiter)]
-            for port, results in order if n % 2 == 0 else order[::-1]:
-                results.append(await _http_round(port, requests, offset, connections))
-        plain.kill()
-        limited.kill()
-    how = f"over HTTP/1.1 (hypercorn, {connections} keep-alive connections, server processes)"
-    _report(without, with_limiter, requests, rounds, how, "--requests {r} --rounds {n}")
+        for server, count in zip(servers, done, strict=True):
+            for _ in range(connections):
+                nursery.start_soon(_connection, server.port, server.clients, deadline, count)
+    elapsed = trio.current_time() - deadline + seconds
+    return [
+        Sample(count[0] / elapsed, (_cpu_seconds(server.process.pid) - before) / count[0] * 1e6)
+        for server, count, before in zip(servers, done, cpu, strict=True)
+    ]
+
+
+async def main_http(seconds: float, rounds: int, connections: int) -> None:
+    without: list[Sample] = []
+    with_limiter: list[Sample] = []
+    async with trio.open_nursery() as nursery:
+        servers = [await _start_server(nursery, flag) for flag in (False, True)]
+        await _round(servers, 1.0, connections)  # warm-up
+        for _ in range(rounds):
+            plain, limited = await _round(servers, seconds, connections)
+            without.append(plain)
+            with_limiter.append(limited)
+        for server in servers:
+            server.process.kill()
+    how = (
+        f"over HTTP/1.1 (hypercorn, two server processes loaded at the same time, "
+        f"{connections} keep-alive connections each, {seconds:g} s rounds)"
+    )
+    _report(
+        [sample.rate for sample in without],
+        [sample.rate for sample in with_limiter],
+        how, f"--seconds {seconds:g} --rounds {rounds}",
+    )  # fmt: skip
+    _report_cpu([sample.cpu_us for sample in without], [sample.cpu_us for sample in with_limiter])
+
+
+def _report_cpu(without: list[float], limited: list[float]) -> None:
+    """The server processes' own CPU per first call: the limiter's cost per request."""
+    paired = statistics.median(w / b - 1 for b, w in zip(without, limited, strict=True))
+    print(
+        f"\nServer CPU per first call (`/proc/<pid>/stat`), µs per round: no limiter "
+        f"{', '.join(f'{x:.0f}' for x in without)}; with the limiter "
+        f"{', '.join(f'{x:.0f}' for x in limited)}. Medians {statistics.median(without):.0f}"
+        f" vs {statistics.median(limited):.0f} µs: the limiter adds **{100 * paired:.1f} %** "
+        "CPU per first call (median of the rounds' paired shares)."
+    )
 
 
 # -- in-process ASGI ------------------------------------------------------------------------
@@ -181,27 +244,24 @@ async def main_http(requests: int, rounds: int, connections: int) -> None:
 
 async def main_asgi(requests: int, rounds: int) -> None:
     without, with_limiter = [], []
-    async with open_limiter(_limits()) as limiter:
-        await _round(limiter, 200, 0)  # warm-up
-        await _round(None, 200, 0)
+    async with open_limiter(_limits(), trusted_proxies=("127.0.0.1",)) as limiter:
+        await _asgi_round(limiter, 200, 0)  # warm-up
+        await _asgi_round(None, 200, 0)
         for n in range(rounds):
-            without.append(await _round(None, requests, 0))
-            with_limiter.append(await _round(limiter, requests, (n + 1) * requests))
-    _report(without, with_limiter, requests, rounds, "in-process ASGI", "--asgi")
+            without.append(await _asgi_round(None, requests, 0))
+            with_limiter.append(await _asgi_round(limiter, requests, (n + 1) * requests))
+    _report(
+        without, with_limiter, "in-process ASGI", f"--asgi --requests {requests} --rounds {rounds}"
+    )
 
 
-def _report(
-    without: list[float], limited_rounds: list[float], requests: int, rounds: int,
-    how: str, flags: str,
-) -> None:  # fmt: skip
+def _report(without: list[float], limited_rounds: list[float], how: str, flags: str) -> None:
     base, limited = statistics.median(without), statistics.median(limited_rounds)
-    # Each round measures both back to back: the median of the per-round shares is robust
-    # to load that drifts between rounds (other jobs on the machine).
+    # The median of the per-round shares is robust to load that drifts between rounds.
     paired = statistics.median(1 - w / b for b, w in zip(without, limited_rounds, strict=True))
     overhead = 100 * paired
     per_request_us = (1 / limited - 1 / base) * 1e6
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    flags = flags.format(r=requests, n=rounds)
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, nproc {os.cpu_count()}, "
           f"Python {platform.python_version()} (`.venv/bin/python bench/ratelimit.py {flags}`; "
           f"{how}; first calls, a new client address per request).\n")  # fmt: skip
@@ -220,12 +280,15 @@ if __name__ == "__main__":
         trio.run(serve, "--limiter" in sys.argv)
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=4000)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of an HTTP round")
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--connections", type=int, default=8, help="per server")
     parser.add_argument("--asgi", action="store_true", help="in-process ASGI, no sockets")
+    parser.add_argument("--requests", type=int, default=4000, help="per --asgi round")
     args = parser.parse_args()
+    if not (0.5 <= args.seconds <= 30 and 1 <= args.rounds <= 50 and args.requests <= 100_000):
+        parser.error("the bench is bounded: --seconds 0.5-30, --rounds 1-50, --requests ≤ 100000")
     if args.asgi:
         trio.run(main_asgi, args.requests, args.rounds)
     else:
-        trio.run(main_http, args.requests, args.rounds, args.connections)
+        trio.run(main_http, args.seconds, args.rounds, args.connections)

@@ -16,11 +16,13 @@ from switchgeard.ratelimit.rules import Rule
 class GcraTable:
     """GCRA state for one (endpoint class, scope, rule), holding at most ``cap`` keys."""
 
-    __slots__ = ("_tat", "cap", "rule")
+    __slots__ = ("_interval", "_tat", "_tau", "cap", "rule")
 
     def __init__(self, rule: Rule, *, cap: int) -> None:
         self.rule = rule
         self.cap = cap
+        self._interval = rule.interval
+        self._tau = rule.tau
         self._tat: OrderedDict[str, float] = OrderedDict()
 
     def __len__(self) -> int:
@@ -31,16 +33,20 @@ class GcraTable:
         tat = self._tat.get(key)
         if tat is None:
             return 0.0
-        excess = tat - now - self.rule.tau
+        excess = tat - now - self._tau
         return excess if excess > 0.0 else 0.0
 
     def commit(self, key: str, now: float) -> None:
         """Admit one request for ``key``; evicts the least recently used key above the cap."""
-        tat = self._tat.get(key, now)
-        self._tat[key] = (tat if tat > now else now) + self.rule.interval
-        self._tat.move_to_end(key)
-        while len(self._tat) > self.cap:
-            self._tat.popitem(last=False)
+        tats = self._tat
+        tat = tats.get(key)
+        if tat is None:  # a new key goes in last, as the most recently used
+            tats[key] = now + self._interval
+            if len(tats) > self.cap:
+                self._evict()
+        else:
+            tats[key] = (tat if tat > now else now) + self._interval
+            tats.move_to_end(key)
 
     def sweep(self, now: float) -> int:
         """Drop every key whose TAT has passed; returns how many were dropped."""
@@ -52,5 +58,8 @@ class GcraTable:
     def resize(self, cap: int) -> None:
         """Change the cap, evicting least recently used keys if needed."""
         self.cap = cap
-        while len(self._tat) > cap:
+        self._evict()
+
+    def _evict(self) -> None:
+        while len(self._tat) > self.cap:
             self._tat.popitem(last=False)

@@ -7,15 +7,19 @@ further left is ignored. A hop that does not parse (``unknown``, ``_hidden``, ga
 the walk and the last trusted hop is used instead, so a broken chain limits the proxy, not
 nobody. A Unix-socket peer is trusted only when ``trusted_proxies`` lists "unix".
 IPv4-mapped IPv6 becomes IPv4; IPv6 clients are grouped by a prefix (default /64).
+
+Every request runs this, so the resolver works on the address text: trusted proxies are
+remembered by their text in a bounded table, and any other canonical IPv4 text is checked
+with one ``inet_pton`` and integer masks, without an ``ipaddress`` object (a Client builds
+its ``address`` only when something asks for it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from socket import AF_INET, inet_pton
-from typing import Any
+from typing import Any, Final
 
 from switchgeard.errors import ConfigError
 
@@ -25,16 +29,50 @@ Network = IPv4Network | IPv6Network
 UNIX_KEY = "unix"
 """The limit key of an untrusted Unix-socket peer (all such requests share it)."""
 
+_LAZY: Final[Any] = object()
 
-@dataclass(frozen=True, slots=True)
+
 class Client:
-    """A resolved client: its address (None for an untrusted Unix-socket peer) and limit key."""
+    """A resolved client: its address (None for an untrusted Unix-socket peer) and limit key.
 
-    address: Address | None
-    key: str
+    Immutable by convention. ``address`` of a client built from a canonical IPv4 text is
+    parsed on first use (the limiter needs it only for exempt and override ranges).
+    """
+
+    __slots__ = ("_address", "key")
+
+    def __init__(self, address: Address | None, key: str) -> None:
+        self._address = address
+        self.key = key
+
+    @classmethod
+    def of_ipv4_text(cls, text: str) -> Client:
+        """The client of a canonical dotted-quad IPv4 text (its own key)."""
+        client = cls(None, text)
+        client._address = _LAZY
+        return client
+
+    @property
+    def address(self) -> Address | None:
+        if self._address is _LAZY:
+            self._address = IPv4Address(self.key)
+        address: Address | None = self._address
+        return address
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Client):
+            return NotImplemented
+        return self.key == other.key and self.address == other.address
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __repr__(self) -> str:
+        return f"Client({self.address!r}, {self.key!r})"
 
     def __str__(self) -> str:
-        return self.key if self.address is None else str(self.address)
+        address = self.address
+        return self.key if address is None else str(address)
 
 
 def parse_networks(values: Sequence[str], *, key: str) -> tuple[Network, ...]:
@@ -98,7 +136,11 @@ def _forwarded_for(element: str) -> str:
     return ""
 
 
-_TRUST_MEMO_SIZE = 1024
+_PROXY_MEMO_SIZE = 1024
+"""Trusted proxy addresses remembered by their text (they repeat on every request)."""
+
+_Known = tuple[bool, Client] | None
+"""What a hop text is: (trusted proxy?, its client), or None when it is not an address."""
 
 
 class ClientResolver:
@@ -119,50 +161,73 @@ class ClientResolver:
             raise ConfigError("must be between 16 and 128", key="ratelimit.ipv6_prefix")
         networks = [entry for entry in trusted_proxies if entry != UNIX_KEY]
         self._trusted = parse_networks(networks, key=trusted_key)
+        self._trusted_v4 = tuple(
+            (int(net.network_address), int(net.netmask))
+            for net in self._trusted
+            if isinstance(net, IPv4Network)
+        )
         self._header = header.encode("ascii")
         self._trust_unix = UNIX_KEY in trusted_proxies
         self._prefix = ipv6_prefix
-        self._trust_memo: dict[Address, bool] = {}
-        """Trust decisions of recent hops: proxies repeat on every request (bounded)."""
+        self._proxies: dict[str, Client] = {}
 
-    def resolve(self, scope: Mapping[str, Any]) -> Client:
+    def resolve(self, scope: Any) -> Client:
         """The client of one HTTP request scope."""
         peer = scope.get("client")
-        last: Address | None = None
+        last: Client | None = None
         if peer is None:
             if not self._trust_unix:
                 return Client(None, UNIX_KEY)
         else:
             text = str(peer[0])
-            address = parse_address(text)
-            if address is None:
+            known = self._known(text)
+            if known is None:
                 return Client(None, text)
-            if not self._trusts(address):
-                return self._client_of_text(address, text)
-            last = address
-        for hop in reversed(self._hops(scope.get("headers", ()))):
-            hop = hop.strip()
-            address = parse_address(hop)
-            if address is None:
+            trusted, last = known
+            if not trusted:
+                return last
+        headers = scope.get("headers", ())
+        for hop in reversed(self._hops(headers)):
+            known = self._known(hop.strip())
+            if known is None:
                 break
-            if not self._trusts(address):
-                return self._client_of_text(address, hop)
-            last = address
-        return Client(None, UNIX_KEY) if last is None else self.client_of(last)
+            trusted, client = known
+            if not trusted:
+                return client
+            last = client
+        return Client(None, UNIX_KEY) if last is None else last
 
-    def _trusts(self, address: Address) -> bool:
-        trusted = self._trust_memo.get(address)
-        if trusted is None:
-            trusted = contains(self._trusted, address)
-            if len(self._trust_memo) >= _TRUST_MEMO_SIZE:
-                self._trust_memo.clear()
-            self._trust_memo[address] = trusted
-        return trusted
+    def _known(self, text: str) -> _Known:
+        proxy = self._proxies.get(text)
+        if proxy is not None:
+            return True, proxy
+        try:  # a canonical dotted quad (inet_pton refuses leading zeros and short forms)
+            packed = inet_pton(AF_INET, text)
+        except OSError:
+            return self._known_address(text)
+        value = int.from_bytes(packed, "big")
+        for net, mask in self._trusted_v4:
+            if value & mask == net:
+                return True, self._remember_proxy(text, Client.of_ipv4_text(text))
+        return False, Client.of_ipv4_text(text)
 
-    def _client_of_text(self, address: Address, text: str) -> Client:
-        if isinstance(address, IPv4Address) and text.replace(".", "").isdigit():
-            return Client(address, text)  # already canonical: leading zeros do not parse
-        return self.client_of(address)
+    def _known_address(self, text: str) -> _Known:
+        """The general case: IPv6, IPv4-mapped, ports, brackets, quotes, or not an address."""
+        address = parse_address(text)
+        if address is None:
+            return None
+        client = self.client_of(address)
+        if contains(self._trusted, address):
+            return True, self._remember_proxy(text, client)
+        return False, client
+
+    def _remember_proxy(self, text: str, client: Client) -> Client:
+        # Only proxies are remembered: clients are new more often than not, and a table of
+        # them would only make the garbage collector's work grow.
+        if len(self._proxies) >= _PROXY_MEMO_SIZE:
+            self._proxies.clear()
+        self._proxies[text] = client
+        return client
 
     def client_of(self, address: Address) -> Client:
         """The Client for a known address: IPv6 keyed by its prefix, IPv4 by itself."""
@@ -174,10 +239,15 @@ class ClientResolver:
         return Client(address, str(address))
 
     def _hops(self, headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
+        wanted = self._header
         values = [
-            value.decode("latin-1") for name, value in headers if name.lower() == self._header
+            value.decode("latin-1")
+            for name, value in headers
+            if name == wanted or name.lower() == wanted
         ]
-        entries = ",".join(values).split(",") if values else []
-        if self._header == b"forwarded":
+        if not values:
+            return []
+        entries = (values[0] if len(values) == 1 else ",".join(values)).split(",")
+        if wanted == b"forwarded":
             return [_forwarded_for(entry) for entry in entries]
         return entries

@@ -7,7 +7,7 @@ import math
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import trio
 
@@ -44,6 +44,14 @@ class Decision:
 
 
 ALLOWED = Decision(allowed=True)
+
+
+class _Plan(NamedTuple):
+    """An endpoint class's tables, looked up once per policy: per-client table, total check."""
+
+    per_client: TableId | None
+    total: Check | None
+    endpoint: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +95,10 @@ class Limiter:
     async def check(self, endpoint: str, client: Client) -> Decision:
         """Charge one request of ``client`` to ``endpoint``'s limits, or say why not."""
         policy = self._policy
-        if not policy.enabled or policy.exempted(client.address):
+        if not policy.enabled or policy.exempted(client):
             return ALLOWED
-        checks = self._checks(policy, endpoint if endpoint in CLASSES else "default", client)
+        plan = self._plans.get(endpoint) or self._plans["default"]
+        checks = self._checks(policy, plan, client)
         if not checks:
             return ALLOWED
         nowait = self._check_nowait
@@ -100,7 +109,7 @@ class Limiter:
         if index < 0:
             return ALLOWED
         scope = "total" if checks[index].table.scope == "total" else "per_client"
-        self._record(endpoint, scope, client, wait, policy.shadow)
+        self._record(plan.endpoint, scope, client, wait, policy.shadow)
         return Decision(allowed=policy.shadow, limited=True, retry_after=wait, scope=scope)
 
     def reconfigure(self, cfg: RateLimitConfig, *, trusted_proxies: Sequence[str]) -> None:
@@ -124,15 +133,12 @@ class Limiter:
             fail_open=getattr(store, "fail_open", 0),
         )
 
-    def _checks(self, policy: Policy, endpoint: str, client: Client) -> list[Check]:
-        checks = []
-        per_client = self._tables.get((endpoint, "per_client"))
+    def _checks(self, policy: Policy, plan: _Plan, client: Client) -> list[Check]:
+        per_client, total, _ = plan
         if policy.overrides:
-            scope, rule = policy.per_client(endpoint, client.address)
-            per_client = None if rule is None else self._table_id(endpoint, scope, rule)
-        if per_client is not None:
-            checks.append(Check(per_client, client.key))
-        total = self._totals.get(endpoint)
+            scope, rule = policy.per_client(plan.endpoint, client)
+            per_client = None if rule is None else self._table_id(plan.endpoint, scope, rule)
+        checks = [] if per_client is None else [Check(per_client, client.key)]
         if total is not None:
             checks.append(total)
         return checks
@@ -140,13 +146,14 @@ class Limiter:
     def _plan(self, policy: Policy) -> None:
         """Build the table ids of a policy once, so a request only looks them up."""
         self._tables: dict[tuple[str, str], TableId] = {}
-        self._totals: dict[str, Check] = {}
+        self._plans: dict[str, _Plan] = {}
         for endpoint, limits in policy.classes.items():
+            per_client = total = None
             if limits.per_client is not None:
-                self._table_id(endpoint, "per_client", limits.per_client)
+                per_client = self._table_id(endpoint, "per_client", limits.per_client)
             if limits.total is not None:
-                tid = self._table_id(endpoint, "total", limits.total)
-                self._totals[endpoint] = Check(tid, "*")
+                total = Check(self._table_id(endpoint, "total", limits.total), "*")
+            self._plans[endpoint] = _Plan(per_client, total, endpoint)
 
     def _table_id(self, endpoint: str, scope: str, rule: Rule) -> TableId:
         tid = self._tables.get((endpoint, scope))

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from switchgeard.config.model import RateLimitClassConfig, RateLimitConfig
-from switchgeard.ratelimit.identity import Address, Network, contains, parse_networks
+from switchgeard.ratelimit.identity import Client, Network, contains, parse_networks
 from switchgeard.ratelimit.rules import Rule, rule_from_config
 
 CLASSES = ("offer", "invoice", "bech32", "verify", "lnurlp", "default")
@@ -57,11 +57,16 @@ class Policy:
     cap: int
     sweep_interval: float
 
-    def exempted(self, address: Address | None) -> bool:
+    def exempted(self, client: Client) -> bool:
+        """Whether ``client`` lies in an exempt range (its address is read only if any)."""
+        if not self.exempt:
+            return False
+        address = client.address
         return address is not None and contains(self.exempt, address)
 
-    def per_client(self, endpoint: str, address: Address | None) -> tuple[str, Rule | None]:
-        """The scope name and rule of the per-client limit that applies to ``address``."""
+    def per_client(self, endpoint: str, client: Client) -> tuple[str, Rule | None]:
+        """The scope name and rule of the per-client limit that applies to ``client``."""
+        address = client.address if self.overrides else None
         if address is not None:
             for override in self.overrides:
                 if contains(override.networks, address):

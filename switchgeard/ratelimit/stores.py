@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import redis
 import trio
@@ -23,8 +22,7 @@ from switchgeard.ratelimit.policy import TableId
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(NamedTuple):
     """One limit a request must pass: the table, and the key in it (client key or "*")."""
 
     table: TableId
@@ -60,12 +58,15 @@ class MemoryStore:
     def check_nowait(self, checks: Sequence[Check], *, cap: int) -> tuple[float, int]:
         """The synchronous check: wait on every table first, commit only if all allow."""
         now = self._clock()
-        tables = [
-            self._tables.get(check.table) or self._table(check.table, cap) for check in checks
-        ]
+        known = self._tables
+        tables: list[GcraTable] = []
         worst, worst_index = 0.0, -1
-        for index, table in enumerate(tables):
-            wait = table.wait(checks[index].key, now)
+        for index, (tid, key) in enumerate(checks):
+            table = known.get(tid)
+            if table is None:
+                table = self._table(tid, cap)
+            tables.append(table)
+            wait = table.wait(key, now)
             if wait > worst:
                 worst, worst_index = wait, index
         if worst_index < 0:

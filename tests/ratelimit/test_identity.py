@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_address
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from ratelimit_helpers import http_scope
 
 from switchgeard.errors import ConfigError
-from switchgeard.ratelimit.identity import ClientResolver, parse_address
+from switchgeard.ratelimit.identity import Client, ClientResolver, parse_address
 
 PROXY = ("10.0.0.2", 40000)
 
@@ -119,3 +121,70 @@ def test_bad_trusted_proxy_names_lnurl_key() -> None:
     with pytest.raises(ConfigError) as info:
         ClientResolver(trusted_proxies=["10.0.0.0/8", "proxy.example"])
     assert info.value.key == "lnurl.trusted_proxies[1]"
+
+
+def _reference_key(trusted: list[str], peer: str, hops: list[str]) -> str:
+    """The rule written out plainly, with ``ipaddress`` objects only (no fast paths)."""
+    networks = [ip_network(net) for net in trusted]
+
+    def is_trusted(address: IPv4Address | IPv6Address) -> bool:
+        return any(address in net for net in networks if net.version == address.version)
+
+    def key(address: IPv4Address | IPv6Address) -> str:
+        if isinstance(address, IPv6Address):
+            return str(ip_network((address, 64), strict=False))
+        return str(address)
+
+    address = parse_address(peer)
+    if address is None:
+        return peer
+    last = address
+    if not is_trusted(address):
+        return key(address)
+    for hop in reversed(hops):
+        parsed = parse_address(hop.strip())
+        if parsed is None:
+            break
+        if not is_trusted(parsed):
+            return key(parsed)
+        last = parsed
+    return key(last)
+
+
+_ADDRESSES = st.one_of(
+    st.ip_addresses(v=4).map(str),
+    st.sampled_from(["10.0.0.1", "10.0.0.2", "10.9.9.9", "192.0.2.1", "::1", "2001:db8::5"]),
+    st.ip_addresses(v=6).map(str),
+    st.sampled_from(["unknown", "010.0.0.1", "1.2.3", "::ffff:10.0.0.7", "[2001:db8::1]:80"]),
+)
+
+
+@given(
+    peer=_ADDRESSES,
+    hops=st.lists(_ADDRESSES, max_size=4),
+    trusted=st.lists(st.sampled_from(["10.0.0.0/8", "127.0.0.1/32", "::1/128", "2001:db8::/32"])),
+)
+def test_resolver_matches_the_plain_rule(peer: str, hops: list[str], trusted: list[str]) -> None:
+    resolver = ClientResolver(trusted_proxies=trusted)
+    scope = http_scope(client=(peer, 1), headers=[(b"x-forwarded-for", ", ".join(hops).encode())])
+    for _ in range(2):  # the second time from what the resolver remembered
+        client = resolver.resolve(scope)
+        assert client.key == _reference_key(trusted, peer, hops)
+        if client.address is not None:
+            assert client == resolver.client_of(client.address)
+
+
+def test_lazy_ipv4_client_is_an_ordinary_client() -> None:
+    client = Client.of_ipv4_text("198.51.100.7")
+    assert client == Client(IPv4Address("198.51.100.7"), "198.51.100.7")
+    assert client.address == IPv4Address("198.51.100.7")
+    assert str(client) == "198.51.100.7"
+    assert hash(client) == hash(Client(IPv4Address("198.51.100.7"), "198.51.100.7"))
+
+
+def test_remembered_proxies_stay_bounded() -> None:
+    resolver = ClientResolver(trusted_proxies=["10.0.0.0/8"])
+    for index in range(3000):
+        proxy = f"10.{index >> 8 & 255}.{index & 255}.1"
+        assert _key(resolver, (proxy, 1), ("x-forwarded-for", "203.0.113.5")) == "203.0.113.5"
+    assert 0 < len(resolver._proxies) <= 1024
