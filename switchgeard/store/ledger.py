@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from switchgeard.errors import Conflict, NotFound
-from switchgeard.store.engine import Tx
+from switchgeard.store.engine import Row, Tx
 from switchgeard.store.records import InvoiceEntry, InvoiceStats
 from switchgeard.units import Msat, NodeKey, PaymentHash
 
@@ -62,6 +62,23 @@ def get_invoice(tx: Tx, payment_hash: PaymentHash) -> InvoiceEntry:
     row = tx.row(f"SELECT {_COLUMNS} FROM invoice WHERE payment_hash = ?", (payment_hash,))
     if row is None:
         raise NotFound(f"no invoice with payment hash {payment_hash}")
+    return _entry(tx, row)
+
+
+def unsettled_invoices(
+    tx: Tx, backend_key: NodeKey, expires_after: datetime, limit: int
+) -> list[InvoiceEntry]:
+    """Up to ``limit`` unsettled entries of one backend expiring after ``expires_after``,
+    newest first."""
+    rows = tx.rows(
+        f"SELECT {_COLUMNS} FROM invoice WHERE backend_key = ? AND settled_at IS NULL"
+        " AND expires_at > ? ORDER BY created_at DESC, payment_hash LIMIT ?",
+        (backend_key, tx.dialect.to_db_time(expires_after), limit),
+    )
+    return [_entry(tx, row) for row in rows]
+
+
+def _entry(tx: Tx, row: Row) -> InvoiceEntry:
     key, backend, reference, amount, bolt11, created, expires, settled, preimage = row
     return InvoiceEntry(
         payment_hash=PaymentHash(key),

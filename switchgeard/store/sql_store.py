@@ -45,6 +45,9 @@ OFFER_CACHE_SIZE = 4096
 OFFER_CACHE_BYTES = 16 * 1024 * 1024
 """Approximate bytes of cached metadata (images and texts dominate) held at most."""
 
+UNSETTLED_LIMIT = 10_000
+"""Most entries one ``unsettled_invoices`` call returns."""
+
 
 def offer_weight(entry: tuple[Offer, Metadata]) -> int:
     """Approximate memory held by a cached offer: its metadata's image and texts."""
@@ -303,6 +306,19 @@ class SqlStore:
 
     async def get_invoice(self, payment_hash: str) -> InvoiceEntry:
         work = partial(ledger.get_invoice, payment_hash=validate.payment_hash_value(payment_hash))
+        return await self._db.run(work, write=False, atomic=False)
+
+    async def unsettled_invoices(
+        self, backend_key: str, *, expires_after: datetime, limit: int
+    ) -> list[InvoiceEntry]:
+        """Up to ``limit`` entries of ``backend_key`` not settled yet that expire after
+        ``expires_after``, newest first (what a settlement watcher asks its node about)."""
+        work = partial(
+            ledger.unsettled_invoices,
+            backend_key=values.node_key("backendKey", backend_key),
+            expires_after=require_aware("expiresAfter", expires_after),
+            limit=values.integer("limit", limit, low=1, high=UNSETTLED_LIMIT),
+        )
         return await self._db.run(work, write=False, atomic=False)
 
     async def mark_settled(self, payment_hash: str, preimage: str, settled_at: datetime) -> bool:

@@ -78,3 +78,53 @@ async def test_bad_entries_are_refused(
     assert caught.value.field == field
     with pytest.raises(NotFound):
         await store.get_invoice(entry.payment_hash)
+
+
+async def test_unsettled_invoices_of_one_backend_newest_first(store: Store) -> None:
+    start, minute = samples.START, timedelta(minutes=1)
+    entries = [
+        samples.invoice(1, created_at=start, expires_at=start + 10 * minute),
+        samples.invoice(2, created_at=start + minute, expires_at=start + 10 * minute),
+        samples.invoice(3, created_at=start + 2 * minute, expires_at=start + 11 * minute),
+        samples.invoice(4, created_at=start - minute, expires_at=start + 5 * minute),
+        samples.invoice(5, 2, created_at=start, expires_at=start + 10 * minute),
+    ]
+    for entry in entries:
+        await store.record_invoice(entry)
+    await store.mark_settled(entries[1].payment_hash, samples.preimage(2), SETTLED_AT)
+    now = start + 5 * minute  # the fourth entry expires just then
+
+    found = await store.unsettled_invoices(samples.node_key(1), expires_after=now, limit=10)
+    assert found == [entries[2], entries[0]]
+    assert await store.unsettled_invoices(
+        samples.uncompressed(samples.node_key(1)), expires_after=now, limit=1
+    ) == [entries[2]]
+    earlier = await store.unsettled_invoices(
+        samples.node_key(1), expires_after=now - minute, limit=10
+    )
+    assert earlier == [entries[2], entries[0], entries[3]]
+    other = await store.unsettled_invoices(samples.node_key(2), expires_after=now, limit=10)
+    assert other == [entries[4]]
+    assert await store.unsettled_invoices(samples.node_key(3), expires_after=now, limit=10) == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"backend_key": "02" + "00" * 32}, "backendKey"),
+        ({"expires_after": samples.START.replace(tzinfo=None)}, "expiresAfter"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 10_001}, "limit"),
+    ],
+)
+async def test_unsettled_invoices_refuses_bad_arguments(
+    store: Store, arguments: dict[str, object], field: str
+) -> None:
+    values: dict[str, object] = {
+        "backend_key": samples.node_key(1),
+        "expires_after": samples.START,
+        "limit": 10,
+    }
+    with pytest.raises(InvalidInput) as caught:
+        await store.unsettled_invoices(**(values | arguments))  # type: ignore[arg-type]
+    assert caught.value.field == field
