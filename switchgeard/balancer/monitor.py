@@ -1,38 +1,29 @@
 """The life of one pool member: connect, probe ``status()`` periodically, watch settlements.
 
 Runs inside the member's task (see ``pool.BackendPool``). A connection that cannot be opened
-counts as a failed probe and is retried every ``health.interval``. Settlement watchers mark
-ledger entries settled and restart with backoff when the stream or the store fails.
+counts as a failed probe and is retried every ``health.interval``. Each connection also runs
+a ``SettlementWatcher`` (``settlements.py``), which records what the node settles.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import trio
 
 from switchgeard.balancer.health import Clock, HealthState, Transition
 from switchgeard.balancer.pool import Member
-from switchgeard.balancer.protocols import ConnectBackend, InvoiceLedger
+from switchgeard.balancer.protocols import ConnectBackend, SettlementLedger
+from switchgeard.balancer.settlements import SettlementWatcher
 from switchgeard.balancer.stats import BalancerCounters
 from switchgeard.balancer.wakeup import Wakeup
 from switchgeard.config.model import BalancerConfig
-from switchgeard.errors import (
-    BackendAuthError,
-    BackendError,
-    InvalidInput,
-    NotFound,
-    StoreError,
-)
+from switchgeard.errors import BackendAuthError, BackendError
 from switchgeard.lightning.interface import LightningBackend, NodeStatus
-from switchgeard.units import PaymentHash
 
 log = logging.getLogger("switchgeard.balancer")
-
-WATCH_RESTART_INITIAL = 1.0
-WATCH_RESTART_MAX = 60.0
 
 
 def read_clock() -> Clock:
@@ -50,12 +41,12 @@ def log_transition(member: Member, transition: Transition | None) -> None:
 
 
 class Monitor:
-    """Serves pool members: one connection each, a prober and a settlement watcher."""
+    """Serves pool members: one connection each, with a prober and a settlement watcher."""
 
     def __init__(
         self,
         connect: ConnectBackend,
-        ledger: InvoiceLedger,
+        ledger: SettlementLedger,
         counters: BalancerCounters,
         settings: Callable[[], BalancerConfig],
         wakeup: Wakeup,
@@ -91,7 +82,8 @@ class Monitor:
         member.client = client
         try:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._watch_loop, member, client)
+                watcher = SettlementWatcher(self._ledger, member, client)
+                nursery.start_soon(watcher.run)
                 await self._probe_loop(member, client)
                 nursery.cancel_scope.cancel()
         finally:
@@ -136,52 +128,3 @@ class Monitor:
         log_transition(member, transition)
         member.first_probe.set()
         return refused
-
-    async def _watch_loop(self, member: Member, client: LightningBackend) -> None:
-        delay = WATCH_RESTART_INITIAL
-        while True:
-            started = trio.current_time()
-            try:
-                await self._watch(member, client)
-                reason = "the stream ended"
-            except (BackendError, StoreError) as exc:
-                reason = str(exc)
-            if trio.current_time() - started > WATCH_RESTART_MAX:
-                delay = WATCH_RESTART_INITIAL
-            level = logging.WARNING if delay == WATCH_RESTART_INITIAL else logging.INFO
-            log.log(
-                level,  # warn once per streak of failures, not every minute of an outage
-                "settlement watcher for %s stopped (%s); restarting in %gs",
-                member.label,
-                reason,
-                delay,
-            )
-            await trio.sleep(delay)
-            delay = min(delay * 2, WATCH_RESTART_MAX)
-
-    async def _watch(self, member: Member, client: LightningBackend) -> None:
-        hashes = client.watch_settlements()
-        try:
-            async for payment_hash in hashes:
-                await self._settle(member, client, payment_hash)
-        finally:
-            if isinstance(hashes, AsyncGenerator):
-                await hashes.aclose()
-
-    async def _settle(
-        self, member: Member, client: LightningBackend, payment_hash: PaymentHash
-    ) -> None:
-        state = await client.lookup_invoice(payment_hash)
-        if not state.settled or state.preimage is None:
-            return
-        try:
-            settled = await self._ledger.mark_settled(
-                payment_hash, state.preimage, datetime.now(UTC)
-            )
-        except NotFound:
-            return  # an invoice someone else created on the same node
-        except InvalidInput as exc:
-            log.warning("backend %s reported a bad settlement: %s", member.label, exc)
-            return
-        if settled:
-            member.counters.settled += 1

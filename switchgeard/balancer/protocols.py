@@ -13,7 +13,7 @@ from typing import Protocol
 
 from switchgeard.lightning.interface import LightningBackend
 from switchgeard.store.records import Backend, InvoiceEntry
-from switchgeard.units import PaymentHash
+from switchgeard.units import NodeKey, PaymentHash
 
 
 class BackendSource(Protocol):
@@ -24,14 +24,35 @@ class BackendSource(Protocol):
     async def backend_version(self) -> int: ...
 
 
-class InvoiceLedger(Protocol):
-    """Where issued invoices are recorded and marked settled. Raises StoreError."""
+class SyncState(Protocol):
+    """Named progress markers that survive restarts (settlement cursors). Raises StoreError."""
 
-    async def record_invoice(self, entry: InvoiceEntry) -> None: ...
+    async def get_sync_state(self, name: str) -> str | None: ...
+
+    async def set_sync_state(self, name: str, value: str) -> None: ...
+
+
+class SettlementLedger(SyncState, Protocol):
+    """What the settlement watcher reads and writes. Raises StoreError."""
 
     async def mark_settled(
         self, payment_hash: PaymentHash, preimage: str, settled_at: datetime
-    ) -> bool: ...
+    ) -> bool:
+        """True when this call recorded the settlement; ``NotFound`` for an unknown hash."""
+        ...
+
+    async def unsettled_invoices(
+        self, backend_key: NodeKey, *, expires_after: datetime, limit: int
+    ) -> list[InvoiceEntry]:
+        """Up to ``limit`` of the backend's unsettled entries expiring after
+        ``expires_after``, newest first."""
+        ...
+
+
+class InvoiceLedger(SettlementLedger, Protocol):
+    """Where issued invoices are recorded and followed until settled. Raises StoreError."""
+
+    async def record_invoice(self, entry: InvoiceEntry) -> None: ...
 
 
 ConnectBackend = Callable[[Backend], AbstractAsyncContextManager[LightningBackend]]

@@ -25,7 +25,7 @@ from switchgeard.config.watch import ConfigWatcher
 from switchgeard.daemon.secrets import backend_secret_paths, register_files
 from switchgeard.ldap_sync import LdapSyncer
 from switchgeard.lightning import LightningBackend
-from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus
+from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus, Settlement
 from switchgeard.store.records import Address, Backend, Page
 from switchgeard.telemetry import BackendSample, BalancerTotals, LdapSample, Metrics
 from switchgeard.telemetry.redact import Redactor
@@ -175,8 +175,8 @@ class _MeteredBackend:
     async def lookup_invoice(self, payment_hash: PaymentHash) -> InvoiceState:
         return await self._inner.lookup_invoice(payment_hash)
 
-    def watch_settlements(self) -> AsyncIterator[PaymentHash]:
-        return self._inner.watch_settlements()
+    def watch_settlements(self, *, after: int) -> AsyncIterator[Settlement | None]:
+        return self._inner.watch_settlements(after=after)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

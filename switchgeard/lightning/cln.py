@@ -22,7 +22,7 @@ from switchgeard.lightning.adapter import Dial, NodeAdapter
 from switchgeard.lightning.arguments import invoice_arguments, parse_payment_hash
 from switchgeard.lightning.credentials import Identity, client_context
 from switchgeard.lightning.endpoints import ClnEndpoint
-from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus
+from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus, Settlement
 from switchgeard.lightning.watch import Backoff
 from switchgeard.units import Msat, NodeKey, PaymentHash
 
@@ -47,7 +47,6 @@ class ClnBackend(NodeAdapter[cln.NodeStub]):
             client_cert=endpoint.client_cert_path,
             client_key=endpoint.client_key_path,
         )
-        self._pay_index = 0
         dial = Dial(
             url=endpoint.url,
             domain=endpoint.domain,
@@ -121,36 +120,36 @@ class ClnBackend(NodeAdapter[cln.NodeStub]):
             bolt11=found.bolt11,
         )
 
-    async def watch_settlements(self) -> AsyncIterator[PaymentHash]:
-        """WaitAnyInvoice from the last pay index seen; retries after failures.
+    async def watch_settlements(self, *, after: int) -> AsyncIterator[Settlement]:
+        """WaitAnyInvoice behind pay index ``after``, one paid invoice after the other;
+        retries after failures.
 
-        The first call asks from pay index 0, so settlements the node recorded before the
-        watcher started are delivered too (consumers mark them idempotently). Invoices not
-        created by switchgeard (other labels on a shared node) are skipped.
+        From ``after=0`` every invoice the node ever settled is delivered. Invoices not
+        created by switchgeard (other labels on a shared node) come without a payment hash.
         """
         backoff = Backoff()
         while True:
             try:
-                paid = await self._next_paid()
+                paid = await self._next_paid(after)
             except BackendUnavailable:
                 await backoff.wait()
                 continue
             backoff.reset()
             if paid is not None:
+                after = paid.index
                 yield paid
 
-    async def _next_paid(self) -> PaymentHash | None:
-        request = cln.WaitanyinvoiceRequest(lastpay_index=self._pay_index)
+    async def _next_paid(self, after: int) -> Settlement | None:
+        """The invoice paid next after pay index ``after``; None after ``LONG_POLL``."""
+        request = cln.WaitanyinvoiceRequest(lastpay_index=after)
         with trio.move_on_after(LONG_POLL):
             reply = await self._watch_rpc(
                 lambda stub: stub.wait_any_invoice(request), timeout=math.inf
             )
-            if reply.pay_index is None or reply.pay_index <= self._pay_index:
-                message = (
-                    f"WaitAnyInvoice answered pay_index {reply.pay_index} after {self._pay_index}"
-                )
+            if reply.pay_index is None or reply.pay_index <= after:
+                message = f"WaitAnyInvoice answered pay_index {reply.pay_index} after {after}"
                 raise BackendProtocolError(message, key=self._key, name=self._name)
-            self._pay_index = reply.pay_index
-            if reply.status == _WAIT_PAID and reply.label.startswith(LABEL_PREFIX):
-                return PaymentHash(reply.payment_hash.hex())
+            ours = reply.status == _WAIT_PAID and reply.label.startswith(LABEL_PREFIX)
+            payment_hash = PaymentHash(reply.payment_hash.hex()) if ours else None
+            return Settlement(index=reply.pay_index, payment_hash=payment_hash)
         return None

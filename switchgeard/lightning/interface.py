@@ -37,6 +37,20 @@ class InvoiceState:
     bolt11: str | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settlement:
+    """An invoice the node settled, at ``index`` in the node's sequence of settlements.
+
+    ``index`` is LND's ``settle_index`` or CLN's ``pay_index``: 1 for the first invoice the
+    node ever settled, one more for each one after it. Passing it back as ``after`` to
+    ``watch_settlements`` resumes behind this settlement. ``payment_hash`` is None for an
+    invoice the adapter knows another application created (only its index matters then).
+    """
+
+    index: int
+    payment_hash: PaymentHash | None
+
+
 class LightningBackend(Protocol):
     """One Lightning node. Every method raises only ``BackendError`` subclasses.
 
@@ -69,8 +83,15 @@ class LightningBackend(Protocol):
 
     async def lookup_invoice(self, payment_hash: PaymentHash) -> InvoiceState: ...
 
-    def watch_settlements(self) -> AsyncIterator[PaymentHash]:
-        """Yield payment hashes of invoices as they settle; survives reconnects."""
+    def watch_settlements(self, *, after: int) -> AsyncIterator[Settlement | None]:
+        """Yield the node's settlements with an index above ``after``, in index order.
+
+        Survives reconnects, resuming behind the last settlement yielded. ``after=0`` means
+        "no index yet": CLN then delivers every settlement it ever recorded, LND only those
+        from the subscription on (``SubscribeInvoices`` replays nothing for 0). So when it
+        had to subscribe again without an index to resume behind, the LND adapter yields
+        None: settlements may have gone unseen, look up the invoices that matter.
+        """
         ...
 
     async def aclose(self) -> None: ...

@@ -21,12 +21,12 @@ from switchgeard.lightning.adapter import Dial, NodeAdapter
 from switchgeard.lightning.arguments import invoice_arguments, parse_payment_hash
 from switchgeard.lightning.credentials import Identity, client_context, read_macaroon_hex
 from switchgeard.lightning.endpoints import LndEndpoint
-from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus
+from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus, Settlement
 from switchgeard.lightning.watch import Backoff
 from switchgeard.units import Msat, NodeKey, PaymentHash
 
 LONG_POLL = 300.0
-"""A settlement subscription silent this long is opened again (resuming from the last
+"""A settlement subscription silent this long is opened again (resuming behind the last
 settle index), so a silently dead connection is noticed."""
 _SETTLED = lnrpc.InvoiceInvoiceState.SETTLED
 _NETWORKS = {"mainnet": "bitcoin", "testnet": "testnet", "testnet4": "testnet"}
@@ -42,7 +42,6 @@ class LndBackend(NodeAdapter[lnrpc.LightningStub]):
         tls = client_context(who, trusted=trusted)
         self._metadata = {"macaroon": read_macaroon_hex(endpoint.macaroon_path, who)}
         self._amp = endpoint.amp_invoice
-        self._settle_index = 0
         dial = Dial(
             url=endpoint.url,
             domain=endpoint.domain,
@@ -109,31 +108,36 @@ class LndBackend(NodeAdapter[lnrpc.LightningStub]):
             bolt11=found.payment_request or None,
         )
 
-    async def watch_settlements(self) -> AsyncIterator[PaymentHash]:
-        """SubscribeInvoices from the last settle index seen; re-subscribes after failures.
+    async def watch_settlements(self, *, after: int) -> AsyncIterator[Settlement | None]:
+        """SubscribeInvoices behind settle index ``after``; re-subscribes after failures.
 
-        Starts with invoices settled from now on; after a reconnect lnd replays every
-        settlement missed in between (``settle_index`` resumption). A subscription silent
-        for ``LONG_POLL`` is opened again.
+        lnd replays the settlements above ``settle_index``, but none for 0: then only those
+        from the subscription on are seen. Every later subscription resumes behind the last
+        settlement yielded; one that cannot (still at 0) is announced by yielding None, as
+        whatever settled in between is not replayed. A subscription silent for
+        ``LONG_POLL`` is opened again.
         """
         backoff = Backoff()
         while True:
             try:
-                async with aclosing(self._settlements()) as settlements:
-                    async for payment_hash in settlements:
-                        if payment_hash is None:
+                async with aclosing(self._settlements(after)) as settlements:
+                    async for settlement in settlements:
+                        if settlement is None:
                             break  # silent for LONG_POLL: subscribe again
                         backoff.reset()
-                        yield payment_hash
+                        after = settlement.index
+                        yield settlement
                     else:  # the node ended the stream: do not re-subscribe in a tight loop
                         await backoff.wait()
             except BackendUnavailable:
                 await backoff.wait()
+            if after == 0:
+                yield None  # the next subscription cannot replay what settled meanwhile
 
-    async def _settlements(self) -> AsyncGenerator[PaymentHash | None, None]:
-        """Settled hashes from one subscription; None (then the end) after ``LONG_POLL``
-        without any message."""
-        request = lnrpc.InvoiceSubscription(settle_index=self._settle_index)
+    async def _settlements(self, after: int) -> AsyncGenerator[Settlement | None, None]:
+        """Settlements above ``after`` from one subscription; None (then the end) after
+        ``LONG_POLL`` without any message."""
+        request = lnrpc.InvoiceSubscription(settle_index=after)
         stream = self._watch_rpc.stream(
             lambda stub: stub.subscribe_invoices(request, metadata=self._metadata)
         )
@@ -148,8 +152,10 @@ class LndBackend(NodeAdapter[lnrpc.LightningStub]):
                 if invoice is None:
                     yield None
                     return
-                if invoice.state == _SETTLED and invoice.settle_index > self._settle_index:
-                    self._settle_index = invoice.settle_index
-                    yield PaymentHash(invoice.r_hash.hex())
+                if invoice.state == _SETTLED and invoice.settle_index > after:
+                    after = (
+                        invoice.settle_index
+                    )  # each settlement once, though add events may repeat it
+                    yield Settlement(index=after, payment_hash=PaymentHash(invoice.r_hash.hex()))
         finally:
             await stream.aclose()

@@ -104,6 +104,7 @@ class NodeService(cln.NodeBase):  # type: ignore[misc]  # generated code is not 
         self, message: cln.WaitanyinvoiceRequest
     ) -> cln.WaitanyinvoiceResponse:
         after = message.lastpay_index or 0
+        self.core.watched_after.append(after)
         while not self.core.settled_after(after):
             if message.timeout is None:
                 await self.core.wait_changed()

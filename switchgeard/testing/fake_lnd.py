@@ -107,15 +107,20 @@ class LightningService(lnrpc.LightningBase):  # type: ignore[misc]  # generated 
     async def subscribe_invoices(
         self, message: lnrpc.InvoiceSubscription
     ) -> AsyncIterator[lnrpc.Invoice]:
+        """Like lnd: the backlog above ``add_index``/``settle_index`` (none for 0), then
+        live events. A live add event shows the invoice as it was added (open), even if it
+        was settled before the event went out; its settle event follows in settle order."""
         core = self.core
+        core.watched_after.append(message.settle_index)
         if core.faults.end_streams:
             return
-        seen_add = message.add_index or len(core.invoices)
+        live = len(core.invoices)
+        seen_add = message.add_index or live
         seen_settle = message.settle_index or core.last_settle_index
         while True:
             for invoice in core.added_after(seen_add):
                 seen_add = invoice.add_index
-                yield _lnd_invoice(invoice)
+                yield _lnd_invoice(invoice, as_added=invoice.add_index > live)
             for invoice in core.settled_after(seen_settle):
                 seen_settle = invoice.settle_index
                 yield _lnd_invoice(invoice)
@@ -137,22 +142,24 @@ class LightningService(lnrpc.LightningBase):  # type: ignore[misc]  # generated 
         )
 
 
-def _lnd_invoice(invoice: FakeInvoice) -> lnrpc.Invoice:
-    state = lnrpc.InvoiceInvoiceState.SETTLED if invoice.settled else lnrpc.InvoiceInvoiceState.OPEN
+def _lnd_invoice(invoice: FakeInvoice, *, as_added: bool = False) -> lnrpc.Invoice:
+    """The invoice as lnd shows it now, or (``as_added``) as it was when it was added."""
+    settled = invoice.settled and not as_added
+    state = lnrpc.InvoiceInvoiceState.SETTLED if settled else lnrpc.InvoiceInvoiceState.OPEN
     return lnrpc.Invoice(
         memo=invoice.description,
         description_hash=invoice.description_hash or b"",
-        r_preimage=invoice.preimage if invoice.settled else b"",
+        r_preimage=invoice.preimage if settled else b"",
         r_hash=invoice.payment_hash,
         value=invoice.amount_msat // 1000,
         value_msat=invoice.amount_msat,
         creation_date=invoice.created_at,
-        settle_date=invoice.settled_at or 0,
+        settle_date=(invoice.settled_at or 0) if settled else 0,
         payment_request=invoice.bolt11,
         expiry=invoice.expiry,
         add_index=invoice.add_index,
-        settle_index=invoice.settle_index,
-        amt_paid_msat=invoice.amount_msat if invoice.settled else 0,
+        settle_index=invoice.settle_index if settled else 0,
+        amt_paid_msat=invoice.amount_msat if settled else 0,
         state=state,
         payment_addr=invoice.payment_secret,
     )

@@ -107,6 +107,9 @@ class FakeNodeCore:
     faults: Faults = field(default_factory=Faults)
     cancelled: int = 0
     calls: Counter[str] = field(default_factory=Counter)
+    watched_after: list[int] = field(default_factory=list)
+    """The settle index each settlement watch call resumed behind, in call order
+    (``SubscribeInvoices`` ``settle_index``, ``WaitAnyInvoice`` ``lastpay_index``)."""
     invoices: dict[bytes, FakeInvoice] = field(default_factory=dict)
     _added: list[FakeInvoice] = field(default_factory=list)
     """In add order: ``add_index`` n is ``_added[n - 1]`` (a real node indexes these)."""

@@ -26,7 +26,7 @@ from switchgeard.errors import (
     NotFound,
     StoreUnavailable,
 )
-from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus
+from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus, Settlement
 from switchgeard.store.records import Backend, InvoiceEntry, LndGrpc
 from switchgeard.units import Msat, NodeKey, PaymentHash
 
@@ -70,7 +70,14 @@ class FakeNode:
         self.preimages: dict[PaymentHash, str] = {}
         self.settled: set[PaymentHash] = set()
         self.watch_error: BackendError | None = None
-        self._settle_send, self._settle_recv = trio.open_memory_channel[PaymentHash](100)
+        self.replays_all = False
+        """After index 0 a watch replays every settlement (CLN), not none of them (LND)."""
+        self.settlements: list[PaymentHash] = []
+        """In settle order: settle index n is ``settlements[n - 1]``."""
+        self.watched_after: list[int] = []
+        self._unseen: set[int] = set()
+        self._gaps = 0
+        self._changed = trio.Event()
 
     @property
     def key(self) -> NodeKey:
@@ -131,17 +138,41 @@ class FakeNode:
             bolt11=None,
         )
 
-    async def watch_settlements(self) -> AsyncIterator[PaymentHash]:
+    async def watch_settlements(self, *, after: int) -> AsyncIterator[Settlement | None]:
+        """Settlements behind ``after`` as the adapters deliver them; ``watch_error`` is
+        raised at the next wake-up, ``settle_unseen`` shows up as a gap (None)."""
+        self.watched_after.append(after)
+        position = after if after or self.replays_all else len(self.settlements)
         while True:
             if self.watch_error is not None:
                 error, self.watch_error = self.watch_error, None
                 raise error
-            payment_hash = await self._settle_recv.receive()
-            yield payment_hash
+            if self._gaps:
+                self._gaps -= 1
+                yield None
+            elif position < len(self.settlements):
+                position += 1
+                if position not in self._unseen:
+                    yield Settlement(index=position, payment_hash=self.settlements[position - 1])
+            else:
+                await self._changed.wait()
 
-    def settle(self, payment_hash: PaymentHash) -> None:
+    def settle(self, payment_hash: PaymentHash) -> int:
+        """Settle on the node; returns the settle index."""
         self.settled.add(payment_hash)
-        self._settle_send.send_nowait(payment_hash)
+        self.settlements.append(payment_hash)
+        self.wake()
+        return len(self.settlements)
+
+    def settle_unseen(self, payment_hash: PaymentHash) -> None:
+        """Settle while the stream was away and could not replay (LND at index 0): the
+        running watch skips it and reports a gap."""
+        self._unseen.add(self.settle(payment_hash))
+        self._gaps += 1
+
+    def wake(self) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
 
     async def aclose(self) -> None:
         await trio.lowlevel.checkpoint()
@@ -208,10 +239,37 @@ class FakeSource:
 
 
 class FakeLedger:
-    """An in-memory InvoiceLedger."""
+    """An in-memory InvoiceLedger (with the store's sync state)."""
 
     def __init__(self) -> None:
         self.entries: dict[PaymentHash, InvoiceEntry] = {}
+        self.sync_state: dict[str, str] = {}
+        self.sync_unavailable = False
+        self.cursor_writes = 0
+
+    async def get_sync_state(self, name: str) -> str | None:
+        await trio.lowlevel.checkpoint()
+        return self.sync_state.get(name)
+
+    async def set_sync_state(self, name: str, value: str) -> None:
+        await trio.lowlevel.checkpoint()
+        if self.sync_unavailable:
+            raise StoreUnavailable("disk I/O error")
+        self.sync_state[name] = value
+        self.cursor_writes += 1
+
+    async def unsettled_invoices(
+        self, backend_key: NodeKey, *, expires_after: datetime, limit: int
+    ) -> list[InvoiceEntry]:
+        await trio.lowlevel.checkpoint()
+        found = [
+            entry
+            for entry in self.entries.values()
+            if entry.backend_key == backend_key
+            and entry.settled_at is None
+            and entry.expires_at > expires_after
+        ]
+        return sorted(found, key=lambda entry: entry.created_at, reverse=True)[:limit]
 
     async def record_invoice(self, entry: InvoiceEntry) -> None:
         await trio.lowlevel.checkpoint()
@@ -304,11 +362,16 @@ async def running(
     partitions: frozenset[str] | None = None,
     rng: random.Random | None = None,
     updates: AsyncIterable[BalancerConfig] | None = None,
+    ledger: FakeLedger | None = None,
+    fleet: FakeFleet | None = None,
 ) -> AsyncIterator[Harness]:
-    source, fleet, ledger = FakeSource(), FakeFleet(), FakeLedger()
+    """A balancer over ``backends``; pass the ``ledger`` and ``fleet`` of an earlier run to
+    run again as a restarted daemon would (same database, same nodes)."""
+    source, fleet, ledger = FakeSource(), fleet or FakeFleet(), ledger or FakeLedger()
     for record in backends:
         source.put(record)
-        fleet.add(record.public_key)
+        if record.public_key not in fleet.nodes:
+            fleet.add(record.public_key)
     pool = BackendPool(source, fleet.connect, partitions=partitions)
     balancer = Balancer(pool, ledger, cfg or make_config(), rng=rng)
     async with trio.open_nursery() as nursery:

@@ -13,7 +13,7 @@ from trio.testing import MockClock
 
 from switchgeard.balancer import BackendPool, Balancer, run_balancer
 from switchgeard.errors import BackendAuthError
-from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus
+from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus, Settlement
 from switchgeard.store.records import Backend
 from switchgeard.units import Msat, NodeKey, PaymentHash
 
@@ -60,8 +60,8 @@ class CredentialedClient:
         self._check()
         return await self._node.lookup_invoice(payment_hash)
 
-    def watch_settlements(self) -> AsyncIterator[PaymentHash]:
-        return self._node.watch_settlements()
+    def watch_settlements(self, *, after: int) -> AsyncIterator[Settlement | None]:
+        return self._node.watch_settlements(after=after)
 
     async def aclose(self) -> None:
         await self._node.aclose()

@@ -108,7 +108,7 @@ async def test_settlement_seen_by_watch_and_lookup(node: Node) -> None:
         )
         before = await backend.lookup_invoice(invoice.payment_hash)
         assert not before.settled and before.preimage is None
-        seen: list[PaymentHash] = []
+        seen: list[PaymentHash | None] = []
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_collect, backend, 1, seen)
             await _wait_for(lambda: _watching(fake))  # lnd streams "from now on"
@@ -131,7 +131,7 @@ async def test_watch_resumes_after_node_restart(node: Node) -> None:
             ).payment_hash
             for n in range(2)
         ]
-        seen: list[PaymentHash] = []
+        seen: list[PaymentHash | None] = []
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_collect, backend, 2, seen)
             await _wait_for(lambda: _watching(fake))
@@ -192,10 +192,13 @@ def _watching(fake: FakeLnd | FakeCln) -> bool:
     return fake.core.calls["SubscribeInvoices"] + fake.core.calls["WaitAnyInvoice"] > 0
 
 
-async def _collect(backend: LightningBackend, count: int, seen: list[PaymentHash]) -> None:
-    async with aclosing(backend.watch_settlements()) as settlements:
-        async for payment_hash in settlements:
-            seen.append(payment_hash)
+async def _collect(backend: LightningBackend, count: int, seen: list[PaymentHash | None]) -> None:
+    """The payment hashes of the first ``count`` settlements (None: another application's)."""
+    async with aclosing(backend.watch_settlements(after=0)) as settlements:
+        async for settlement in settlements:
+            if settlement is None:
+                continue
+            seen.append(settlement.payment_hash)
             if len(seen) == count:
                 return
 
@@ -215,9 +218,9 @@ async def test_cln_watch_skips_invoices_other_software_created(
         )
         cln.settle(PaymentHash(other.payment_hash.hex()))
         cln.settle(ours.payment_hash)
-        seen: list[PaymentHash] = []
-        await _collect(cln_backend, 1, seen)
-    assert seen == [ours.payment_hash]
+        seen: list[PaymentHash | None] = []
+        await _collect(cln_backend, 2, seen)
+    assert seen == [None, ours.payment_hash]  # the other one counts for the index only
 
 
 async def test_lnd_watch_backs_off_when_the_node_keeps_ending_the_stream(

@@ -43,7 +43,7 @@ async def test_cancelling_a_watch_cancels_the_server_side_stream(node: Node) -> 
     method = "SubscribeInvoices" if kind == "lnd" else "WaitAnyInvoice"
 
     async def watch() -> None:
-        async with aclosing(backend.watch_settlements()) as settlements:
+        async with aclosing(backend.watch_settlements(after=0)) as settlements:
             async for _ in settlements:
                 raise AssertionError("nothing was settled")
 
