@@ -96,6 +96,7 @@ class Database(Protocol):
         write: bool = True,
         atomic: bool = True,
         durable: bool = True,
+        inline: bool = False,
     ) -> T:
         """Run ``work`` in one transaction (``atomic``) or in autocommit mode (one statement).
 
@@ -103,6 +104,11 @@ class Database(Protocol):
         ``durable=False`` may return before its commit reaches the disk: it survives a
         crash of the process but not necessarily a power loss or kernel crash (SQLite
         ``synchronous=NORMAL``; PostgreSQL commits are always flushed).
+
+        ``inline`` marks a short non-durable write of exactly one statement that an engine
+        may run on the calling thread when it can do so without waiting (SQLite, on a
+        connection of its own that never waits for a lock); otherwise, and on engines that
+        cannot, it runs as any other call.
         """
         ...
 

@@ -90,7 +90,7 @@ class LedgerWriter:
         work = partial(ledger.record_invoices, entries=[w.entry for w in unique])
         self.batches += 1
         try:
-            new = await self._db.run(work, atomic=False, durable=False)
+            new = await self._db.run(work, atomic=False, durable=False, inline=True)
         except Conflict:
             await self._write_each(unique)
             return
@@ -107,7 +107,7 @@ class LedgerWriter:
             work = partial(ledger.record_invoice, entry=waiter.entry)
             self.batches += 1
             try:
-                await self._db.run(work, atomic=False, durable=False)
+                await self._db.run(work, atomic=False, durable=False, inline=True)
             except StoreError as exc:
                 waiter.finish(exc)
             else:

@@ -79,10 +79,12 @@ class PostgresDatabase:
         write: bool = True,
         atomic: bool = True,
         durable: bool = True,
+        inline: bool = False,
     ) -> T:
         """Run ``work``; retried (up to 3 times) when PostgreSQL reports a deadlock.
 
-        ``durable`` is ignored: every commit is flushed (``synchronous_commit`` as the
+        ``inline`` is ignored (every statement is a network round trip: always a worker
+        thread). ``durable`` is ignored: every commit is flushed (``synchronous_commit`` as the
         server configures it); concurrent commits share a flush (group commit), and
         switching it per transaction would cost the ledger write extra round trips.
         """

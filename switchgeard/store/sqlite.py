@@ -1,4 +1,4 @@
-"""The SQLite engine: stdlib sqlite3 in worker threads.
+"""The SQLite engine: stdlib sqlite3 in worker threads, plus inline ledger writes.
 
 One connection (``check_same_thread=False``) serialised by a ``CapacityLimiter(1)``; WAL
 journal with ``synchronous=FULL`` so an acknowledged write survives a crash, except writes
@@ -7,10 +7,20 @@ no fsync per commit, so they survive a crash of the process but the last ones ma
 on power loss, until the next durable commit or checkpoint flushes the WAL. Autocommit
 mode (``isolation_level=None``) with explicit ``BEGIN IMMEDIATE``/``COMMIT``, each
 transaction inside one thread call; a cancelled caller interrupts the running statement.
+
+``inline`` writes (one non-durable statement: the ledger's batch insert, on every LNURL
+callback) run on the calling trio thread, on a second connection that never waits: no
+busy timeout (a write lock held by the worker connection or another process sends the
+write to the worker thread instead, which waits for it as usual) and no automatic
+checkpoint (a checkpoint fsyncs the database file). Handing each batch to a worker
+thread cost more than the statement itself, and under load the thread waited for the
+GIL. The checkpoints the inline connection skips are run by ``run_checkpointer`` on the
+worker connection, in its thread.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
@@ -18,7 +28,7 @@ from functools import partial
 
 import trio
 
-from switchgeard.errors import StoreUnavailable
+from switchgeard.errors import StoreError, StoreUnavailable
 from switchgeard.store.engine import (
     ConstraintViolation,
     Dialect,
@@ -31,6 +41,13 @@ from switchgeard.store.engine import (
 
 BUSY_TIMEOUT = 10.0
 """Seconds to wait for another process's write lock before giving up."""
+
+log = logging.getLogger("switchgeard.store")
+
+CHECKPOINT_INTERVAL = 1.0
+"""Seconds between checkpoints of what inline writes added to the WAL (when they wrote)."""
+
+_BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
 
 _FOREIGN_KEY = 787
 _UNIQUE = (1555, 2067)
@@ -64,11 +81,19 @@ class SqliteTx:
 class SqliteDatabase:
     """An open SQLite database. Use through ``open_sqlite``."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, inline: sqlite3.Connection | None = None) -> None:
         self._conn = conn
+        self._inline = inline
         self._limiter = trio.CapacityLimiter(1)
         self._durable = True
         """Whether the connection is in ``synchronous=FULL`` (as ``_connect`` leaves it)."""
+        self.inline_writes = 0
+        """Inline writes since the last checkpoint (and the statistic tests look at)."""
+        self.inline_busy = 0
+        """Inline writes that found the database locked and went to the worker thread."""
+        self._wrote = trio.Event()
+        """Set by an inline write: the checkpointer sleeps only when it has work coming."""
+        self._checkpointer = trio.CancelScope()
 
     @property
     def dialect(self) -> Dialect:
@@ -81,10 +106,70 @@ class SqliteDatabase:
         write: bool = True,
         atomic: bool = True,
         durable: bool = True,
+        inline: bool = False,
     ) -> T:
+        if inline and self._inline is not None and write and not atomic and not durable:
+            try:
+                return self._run_inline(self._inline, work)
+            except _Busy:
+                self.inline_busy += 1
         async with self._limiter:
             job = partial(self._transact, work, write=write, atomic=atomic, durable=durable)
             return await run_interruptible(job, self._conn.interrupt)
+
+    def _run_inline(self, conn: sqlite3.Connection, work: Callable[[Tx], T]) -> T:
+        """One autocommit statement on the calling thread; ``_Busy`` if it would wait."""
+        try:
+            result = work(SqliteTx(conn))
+        except StoreUnavailable as exc:
+            cause = exc.__cause__
+            if isinstance(cause, sqlite3.OperationalError) and (
+                getattr(cause, "sqlite_errorcode", None) in _BUSY
+            ):
+                raise _Busy from exc
+            raise
+        self.inline_writes += 1
+        self._wrote.set()
+        return result
+
+    async def checkpoint(self) -> None:
+        """Copy what inline writes added to the WAL into the database (PASSIVE: never
+        waits for readers or writers), on the worker connection, in its thread."""
+        written = self.inline_writes
+        if written:
+            await self.run(_passive_checkpoint, write=False, atomic=False)
+            self.inline_writes -= written  # those written meanwhile wait for the next one
+
+    async def run_checkpointer(
+        self,
+        interval: float = CHECKPOINT_INTERVAL,
+        *,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Checkpoint ``interval`` seconds after inline writes, again and again while they
+        go on (no timer while there are none); a failed checkpoint is retried the same way
+        (the WAL only grows meanwhile). ``open_sqlite`` runs it (``start_checkpointer``)."""
+        task_status.started()
+        while True:
+            await self._wrote.wait()
+            await trio.sleep(interval)
+            self._wrote = trio.Event()
+            try:
+                await self.checkpoint()
+            except StoreError as exc:
+                log.warning("SQLite checkpoint failed (retried in %gs): %s", interval, exc)
+                self._wrote.set()
+
+    def start_checkpointer(self) -> None:
+        """Run ``run_checkpointer`` until ``close``, as a trio system task: not in a nursery
+        of ``open_sqlite``, which would wrap every error of the caller's block in an
+        ExceptionGroup."""
+
+        async def run_until_closed() -> None:
+            with self._checkpointer:
+                await self.run_checkpointer()
+
+        trio.lowlevel.spawn_system_task(run_until_closed, name="switchgeard.store.checkpointer")
 
     def _transact(self, work: Callable[[Tx], T], *, write: bool, atomic: bool, durable: bool) -> T:
         tx = SqliteTx(self._conn)
@@ -116,19 +201,40 @@ class SqliteDatabase:
             self._durable = durable
 
     async def close(self) -> None:
+        self._checkpointer.cancel()
         async with self._limiter:
+            if self._inline is not None:
+                self._inline.close()
+                self._inline = None
             await trio.to_thread.run_sync(self._conn.close)
+
+
+class _Busy(Exception):
+    """An inline statement found the database locked (it would have had to wait)."""
+
+
+def _passive_checkpoint(tx: Tx) -> None:
+    tx.rows("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 @asynccontextmanager
 async def open_sqlite(path: str) -> AsyncIterator[SqliteDatabase]:
-    """Open (creating if needed) the database file at the absolute ``path``."""
+    """Open (creating if needed) the database file at the absolute ``path``, with its
+    checkpointer task for inline writes."""
     conn = await trio.to_thread.run_sync(_connect, path)
-    database = SqliteDatabase(conn)
+    try:
+        inline = await trio.to_thread.run_sync(_connect_inline, path)
+    except StoreUnavailable:
+        conn.close()
+        raise
+    database = SqliteDatabase(conn, inline)
+    database.start_checkpointer()
     try:
         yield database
     finally:
         with trio.CancelScope(shield=True):
+            with suppress(StoreUnavailable):
+                await database.checkpoint()
             await database.close()
 
 
@@ -146,6 +252,21 @@ def _connect(path: str) -> sqlite3.Connection:
             conn.execute("PRAGMA foreign_keys=ON")
         if mode is None or str(mode[0]).lower() != "wal":
             raise StoreUnavailable(f"SQLite database {path} refused WAL mode (got {mode})")
+    except StoreUnavailable:
+        conn.close()
+        raise
+    return conn
+
+
+def _connect_inline(path: str) -> sqlite3.Connection:
+    """The connection for inline writes: never waits for a lock, never checkpoints, and
+    commits without an fsync (only non-durable writes use it)."""
+    conn = _connect(path)
+    try:
+        with translate_sqlite_errors():
+            conn.execute("PRAGMA busy_timeout=0")
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            conn.execute("PRAGMA synchronous=NORMAL")
     except StoreUnavailable:
         conn.close()
         raise

@@ -50,10 +50,14 @@ async def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     async with open_store(StoreConfig(url=url, page_max=10_000)) as store:
         stored = {m.id for m in await store.list_metadata("default", Page(count=10_000))}
         counter = int(await store.get_sync_state("counter") or -1)
+        invoices = {kind_key[1] for kind_key in acked if kind_key[0] == "invoice"}
+        for payment_hash in invoices:  # the ledger's inline writes (no fsync) survive too
+            assert (await store.get_invoice(payment_hash)).payment_hash == payment_hash
+    assert invoices
     for kind, key in acked:
         if kind == "metadata":
             assert uuid.UUID(key) in stored
-        else:
+        elif kind == "counter":
             assert counter >= int(key)
 
     with sqlite3.connect(path) as conn:

@@ -42,6 +42,7 @@ class Refusing:
         write: bool = True,
         atomic: bool = True,
         durable: bool = True,
+        inline: bool = False,
     ) -> T:
         if isinstance(work, partial) and work.func in (
             ledger.record_invoices,
@@ -52,7 +53,9 @@ class Refusing:
                 raise self.fail
             if any(entry.reference == BAD for entry in entries):
                 raise ConstraintViolation("check", "constraint failed: reference")
-        return await self.inner.run(work, write=write, atomic=atomic, durable=durable)
+        return await self.inner.run(
+            work, write=write, atomic=atomic, durable=durable, inline=inline
+        )
 
 
 async def _outcomes(store: SqlStore | Store, entries: list[InvoiceEntry]) -> list[str]:

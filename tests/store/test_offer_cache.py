@@ -45,8 +45,11 @@ class ReadCounter:
         write: bool = True,
         atomic: bool = True,
         durable: bool = True,
+        inline: bool = False,
     ) -> T:
-        result = await self.inner.run(work, write=write, atomic=atomic, durable=durable)
+        result = await self.inner.run(
+            work, write=write, atomic=atomic, durable=durable, inline=inline
+        )
         if not write:
             self.reads += 1
             self.read_done.set()

@@ -79,6 +79,7 @@ class CountingDatabase:
         write: bool = True,
         atomic: bool = True,
         durable: bool = True,
+        inline: bool = False,
     ) -> T:
         statements: list[str] = []
         result = await self.inner.run(
@@ -86,6 +87,7 @@ class CountingDatabase:
             write=write,
             atomic=atomic,
             durable=durable,
+            inline=inline,
         )
         self.calls.append((atomic, len(statements)))
         self.durable.append(durable)
@@ -109,14 +111,22 @@ async def test_sqlite_flushes_every_commit_except_ledger_entries(tmp_path: Path)
         await database.run(partial(migrate, now=samples.START))
         store = SqlStore(database, config, clock=samples.FakeClock())
 
-        async def synchronous() -> int:
-            row = await database.run(lambda tx: tx.row("PRAGMA synchronous"), write=False)
+        def pragma(tx: Tx) -> int:
+            row = tx.row("PRAGMA synchronous")
             assert row is not None
             return int(row[0])
 
+        async def synchronous() -> int:
+            return await database.run(pragma, write=False)
+
         full, normal = 2, 1
         assert await synchronous() == full
+        # ledger entries go inline, on the connection that commits without an fsync
         await store.record_invoice(samples.invoice(1))
+        assert await database.run(pragma, atomic=False, durable=False, inline=True) == normal
+        assert await synchronous() == full
+        # a non-durable write on the worker connection switches it for that write only
+        await database.run(lambda tx: tx.execute("SELECT 1"), atomic=False, durable=False)
         assert await synchronous() == normal
         await store.get_invoice(samples.invoice(1).payment_hash)  # reads leave it alone
         assert await synchronous() == normal

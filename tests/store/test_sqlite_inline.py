@@ -1,0 +1,126 @@
+"""SQLite inline ledger writes: on the trio thread when free, the worker thread when locked,
+and checkpoints by the checkpointer instead of the inline connection."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from functools import partial
+from pathlib import Path
+
+import trio
+
+from store import samples
+from switchgeard.config.model import StoreConfig
+from switchgeard.store import ledger, open_database
+from switchgeard.store.migrate import migrate
+from switchgeard.store.sql_store import SqlStore
+from switchgeard.store.sqlite import SqliteDatabase
+
+
+def _size(path: str) -> int:
+    """The database file's size (the WAL beside it is not counted)."""
+    return os.stat(path).st_size
+
+
+async def _open(tmp_path: Path) -> tuple[StoreConfig, str]:
+    path = str(tmp_path / "inline.db")
+    return StoreConfig(url=f"sqlite:///{path}"), path
+
+
+async def test_ledger_entries_are_written_on_the_trio_thread(tmp_path: Path) -> None:
+    config, _ = await _open(tmp_path)
+    async with open_database(config) as database:
+        assert isinstance(database, SqliteDatabase)
+        await database.run(partial(migrate, now=samples.START))
+        store = SqlStore(database, config, clock=samples.FakeClock())
+        threads: set[int] = set()
+
+        def where(tx: object) -> None:
+            threads.add(threading.get_ident())
+
+        await database.run(where, atomic=False, durable=False, inline=True)
+        for seed in range(1, 6):
+            await store.record_invoice(samples.invoice(seed))
+        assert threads == {threading.get_ident()}
+        assert database.inline_writes >= 5 and database.inline_busy == 0
+        for seed in range(1, 6):
+            entry = await store.get_invoice(samples.invoice(seed).payment_hash)
+            assert entry.amount_msat == samples.invoice(seed).amount_msat
+
+
+async def test_a_held_write_lock_sends_the_entry_to_the_worker_thread(tmp_path: Path) -> None:
+    config, path = await _open(tmp_path)
+    async with open_database(config) as database:
+        assert isinstance(database, SqliteDatabase)
+        await database.run(partial(migrate, now=samples.START))
+        store = SqlStore(database, config, clock=samples.FakeClock())
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # another process's writer, say
+        recorded = trio.Event()
+
+        async def record() -> None:
+            await store.record_invoice(samples.invoice(7))
+            recorded.set()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(record)
+            with trio.fail_after(5):
+                while database.inline_busy == 0:
+                    await trio.sleep(0.01)
+            await trio.sleep(0.2)
+            assert not recorded.is_set()  # waiting for the lock in the worker thread
+            other.execute("COMMIT")
+            with trio.fail_after(5):
+                await recorded.wait()
+        other.close()
+        assert database.inline_busy == 1
+        entry = await store.get_invoice(samples.invoice(7).payment_hash)
+        assert entry.bolt11 == samples.invoice(7).bolt11
+
+
+async def test_inline_writes_leave_checkpoints_to_the_checkpointer(tmp_path: Path) -> None:
+    config, path = await _open(tmp_path)
+    async with open_database(config) as database:
+        assert isinstance(database, SqliteDatabase)
+        await database.run(partial(migrate, now=samples.START))
+        await database.checkpoint()
+        await database.run(
+            lambda tx: tx.rows("PRAGMA wal_checkpoint(TRUNCATE)"), write=False, atomic=False
+        )
+        size = _size(path)
+        # far past the 1000-page automatic checkpoint of an ordinary connection
+        for batch in range(40):
+            entries = [
+                samples.invoice(batch * 200 + n, bolt11="lnbc1" + "q" * 2000) for n in range(1, 201)
+            ]
+            work = partial(ledger.record_invoices, entries=entries)
+            await database.run(work, atomic=False, durable=False, inline=True)
+        assert database.inline_writes == 40
+        assert _size(path) == size  # everything is still in the WAL only
+        await database.checkpoint()
+        assert database.inline_writes == 0
+        assert _size(path) > size + 8_000_000
+
+
+async def test_the_checkpointer_runs_while_inline_writes_happen(tmp_path: Path) -> None:
+    config, path = await _open(tmp_path)
+    async with open_database(config) as database:
+        assert isinstance(database, SqliteDatabase)
+        await database.run(partial(migrate, now=samples.START))
+        size = _size(path)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(partial(database.run_checkpointer, 0.05))
+            entries = [samples.invoice(n, bolt11="lnbc1" + "q" * 2000) for n in range(1, 201)]
+            await database.run(
+                partial(ledger.record_invoices, entries=entries),
+                atomic=False,
+                durable=False,
+                inline=True,
+            )
+            with trio.fail_after(5):
+                while database.inline_writes:
+                    await trio.sleep(0.01)
+            nursery.cancel_scope.cancel()
+        assert _size(path) > size + 400_000
