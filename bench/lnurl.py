@@ -367,6 +367,17 @@ async def run_bench(tmp: Path, total: int, log_level: str) -> Results:
                 proc.kill()
 
 
+def calibrate() -> float:
+    """CPU seconds of a fixed pure-Python loop (best of three): how fast this machine's
+    cores run the interpreter, so runs on different machines can be compared."""
+    timings = []
+    for _ in range(3):
+        started = time.process_time()
+        sum(range(10_000_000))
+        timings.append(time.process_time() - started)
+    return min(timings)
+
+
 def machine() -> str:
     return f"`{' '.join(platform.uname())}`, nproc {os.cpu_count()}"
 
@@ -375,7 +386,7 @@ def p50(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
-def report(results: Results, load_before: float) -> str:
+def report(results: Results, load_before: float, calibration: float) -> str:
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     runs = results.runs
     base, first, callback = runs["baseline"], runs["first"], runs["callback"]
@@ -389,7 +400,8 @@ def report(results: Results, load_before: float) -> str:
         f"{CONCURRENCY} concurrent keep-alive connections, loopback, plain HTTP; "
         f"daemon logging level {results.log_level!r} ({access}), metrics "
         "recorded, rate limiter on (limits above the load); 1-minute load average "
-        f"{load_before:.2f} before the run.",
+        f"{load_before:.2f} before the run; CPU calibration (`sum(range(10**7))`, CPU "
+        f"seconds) {calibration:.3f}.",
         "",
         "| run | requests | req/s | p50 ms | p99 ms | errors |",
         "|---|---|---|---|---|---|",
@@ -428,8 +440,9 @@ def main() -> None:
         parser.error("--requests must be between 100 and 50000 (the bench is bounded)")
     with tempfile.TemporaryDirectory(prefix="switchgeard-bench-") as tmp:
         load_before = os.getloadavg()[0]
+        calibration = calibrate()
         results = trio.run(run_bench, Path(tmp), args.requests, args.log_level)
-    print(report(results, load_before))
+    print(report(results, load_before, calibration))
 
 
 if __name__ == "__main__":
