@@ -17,7 +17,7 @@ from switchgeard.ratelimit.gcra import GcraTable
 from switchgeard.ratelimit.identity import Client, ClientResolver
 from switchgeard.ratelimit.policy import CLASSES, Policy, TableId, compile_policy
 from switchgeard.ratelimit.rules import Rule
-from switchgeard.ratelimit.stores import Check, MemoryStore, RedisStore, Store
+from switchgeard.ratelimit.stores import BoundTables, Check, MemoryStore, RedisStore, Store
 from switchgeard.telemetry.metrics import Metrics
 
 activity = logging.getLogger("switchgeard.lnurl.ratelimit")
@@ -47,11 +47,13 @@ ALLOWED = Decision(allowed=True)
 
 
 class _Plan(NamedTuple):
-    """An endpoint class's tables, looked up once per policy: per-client table, total check."""
+    """An endpoint class's tables, looked up once per policy: per-client table, total check,
+    and for the in-process store (without overrides) the tables themselves."""
 
     per_client: TableId | None
     total: Check | None
     endpoint: str
+    tables: BoundTables | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +77,12 @@ class Limiter:
         store: Store,
         metrics: Metrics | None = None,
     ) -> None:
+        self._store = store
+        self._memory = store if isinstance(store, MemoryStore) else None
+        self._check_nowait = getattr(store, "check_nowait", None)
         self._policy = compile_policy(cfg)
         self._plan(self._policy)
         self._resolver = _resolver(cfg, trusted_proxies)
-        self._store = store
-        self._check_nowait = getattr(store, "check_nowait", None)
         self._metrics = metrics
         self._log_budget = GcraTable(Rule(interval=0.1, burst=20), cap=1)
         self._suppressed = 0
@@ -98,6 +101,13 @@ class Limiter:
         if not policy.enabled or policy.exempted(client):
             return ALLOWED
         plan = self._plans.get(endpoint) or self._plans["default"]
+        if plan.tables is not None:  # in-process tables, bound when the policy was planned
+            wait, index = plan.tables.charge(client.key)
+            if index < 0:
+                return ALLOWED
+            scope = plan.tables.scopes[index]
+            self._record(plan.endpoint, scope, client, wait, policy.shadow)
+            return Decision(allowed=policy.shadow, limited=True, retry_after=wait, scope=scope)
         checks = self._checks(policy, plan, client)
         if not checks:
             return ALLOWED
@@ -134,7 +144,7 @@ class Limiter:
         )
 
     def _checks(self, policy: Policy, plan: _Plan, client: Client) -> list[Check]:
-        per_client, total, _ = plan
+        per_client, total = plan.per_client, plan.total
         if policy.overrides:
             scope, rule = policy.per_client(plan.endpoint, client)
             per_client = None if rule is None else self._table_id(plan.endpoint, scope, rule)
@@ -153,7 +163,10 @@ class Limiter:
                 per_client = self._table_id(endpoint, "per_client", limits.per_client)
             if limits.total is not None:
                 total = Check(self._table_id(endpoint, "total", limits.total), "*")
-            self._plans[endpoint] = _Plan(per_client, total, endpoint)
+            tables = None
+            if self._memory is not None and not policy.overrides:
+                tables = self._memory.bind(per_client, total, cap=policy.cap)
+            self._plans[endpoint] = _Plan(per_client, total, endpoint, tables)
 
     def _table_id(self, endpoint: str, scope: str, rule: Rule) -> TableId:
         tid = self._tables.get((endpoint, scope))

@@ -48,8 +48,8 @@ class MemoryStore:
 
     name = "memory"
 
-    def __init__(self, *, clock: Callable[[], float] = trio.current_time) -> None:
-        self._clock = clock
+    def __init__(self, *, clock: Callable[[], float] | None = None) -> None:
+        self._clock = clock or _run_clock()
         self._tables: dict[TableId, GcraTable] = {}
 
     async def check(self, checks: Sequence[Check], *, cap: int) -> tuple[float, int]:
@@ -74,6 +74,16 @@ class MemoryStore:
                 table.commit(checks[index].key, now)
         return worst, worst_index
 
+    def bind(self, per_client: TableId | None, total: Check | None, *, cap: int) -> BoundTables:
+        """The tables of one endpoint class, for ``BoundTables.charge`` (valid until the next
+        ``retain``: the limiter binds again after every reload)."""
+        tables: list[tuple[GcraTable, str | None]] = []
+        if per_client is not None:
+            tables.append((self._table(per_client, cap), None))
+        if total is not None:
+            tables.append((self._table(total.table, cap), total.key))
+        return BoundTables(tuple(tables), self._clock)
+
     def retain(self, ids: frozenset[TableId], *, cap: int) -> None:
         """Keep the state of tables still named by the policy (resized to ``cap``); drop others."""
         self._tables = {tid: table for tid, table in self._tables.items() if tid in ids}
@@ -95,6 +105,45 @@ class MemoryStore:
         if table is None:
             table = self._tables[tid] = GcraTable(tid.rule, cap=1 if tid.scope == "total" else cap)
         return table
+
+
+def _run_clock() -> Callable[[], float]:
+    """The running trio clock's own ``current_time`` (what ``trio.current_time`` calls,
+    without its two wrappers: every public request reads it); outside a run, the wrapper."""
+    try:
+        return trio.lowlevel.current_clock().current_time
+    except RuntimeError:
+        return trio.current_time
+
+
+class BoundTables:
+    """An endpoint class's in-process tables, found once per policy: a request charges them
+    without looking anything up (the check every public request makes)."""
+
+    __slots__ = ("_clock", "_tables", "scopes")
+
+    def __init__(
+        self, tables: tuple[tuple[GcraTable, str | None], ...], clock: Callable[[], float]
+    ) -> None:
+        """``tables``: (table, fixed key) pairs; a None key means the client's own key."""
+        self._tables = tables
+        self._clock = clock
+        self.scopes = tuple("per_client" if key is None else "total" for _, key in tables)
+        """The scope of each table, by the index ``charge`` returns."""
+
+    def charge(self, client_key: str) -> tuple[float, int]:
+        """As ``MemoryStore.check_nowait``: (seconds to wait, index of the tightest table),
+        (0.0, -1) when allowed and then every table was charged."""
+        now = self._clock()
+        worst, worst_index = 0.0, -1
+        for index, (table, key) in enumerate(self._tables):
+            wait = table.wait(client_key if key is None else key, now)
+            if wait > worst:
+                worst, worst_index = wait, index
+        if worst_index < 0:
+            for table, key in self._tables:
+                table.commit(client_key if key is None else key, now)
+        return worst, worst_index
 
 
 # KEYS: one per check. ARGV: interval and tau in microseconds for each key, in key order.
