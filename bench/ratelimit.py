@@ -270,9 +270,9 @@ def _report(without: list[float], limited_rounds: list[float], how: str, flags: 
     print(f"| no limiter | {base:,.0f} | {', '.join(f'{x:,.0f}' for x in without)} |")
     print(f"| default limits (none refused) | {limited:,.0f} | "
           f"{', '.join(f'{x:,.0f}' for x in limited_rounds)} |\n")  # fmt: skip
+    target = "target ≤ 5 % (over HTTP)" if "HTTP" in how else "no socket: not the target's measure"
     print(f"Limiter overhead (median of the rounds' paired shares): {overhead:.1f} % of "
-          "first-call throughput "
-          f"({per_request_us:.1f} µs per request); target ≤ 5 %. "
+          f"first-call throughput ({per_request_us:.1f} µs per request); {target}. "
           f"Load average after: {load}.")  # fmt: skip
 
 
