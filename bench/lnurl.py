@@ -350,7 +350,7 @@ async def run_bench(tmp: Path, total: int, log_level: str) -> Results:
             "callback": await load(
                 port,
                 lambda i: f"{offer}/invoice?amount={1000 + i}",
-                max(100, total // 3),
+                total,
                 CONCURRENCY,
             ),
         }
