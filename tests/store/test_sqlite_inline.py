@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
@@ -24,16 +26,19 @@ def _size(path: str) -> int:
     return os.stat(path).st_size
 
 
-async def _open(tmp_path: Path) -> tuple[StoreConfig, str]:
+@asynccontextmanager
+async def _migrated(tmp_path: Path) -> AsyncIterator[tuple[SqliteDatabase, StoreConfig, str]]:
+    """A migrated SQLite database in ``tmp_path``, its config and its file's path."""
     path = str(tmp_path / "inline.db")
-    return StoreConfig(url=f"sqlite:///{path}"), path
-
-
-async def test_ledger_entries_are_written_on_the_trio_thread(tmp_path: Path) -> None:
-    config, _ = await _open(tmp_path)
+    config = StoreConfig(url=f"sqlite:///{path}")
     async with open_database(config) as database:
         assert isinstance(database, SqliteDatabase)
         await database.run(partial(migrate, now=samples.START))
+        yield database, config, path
+
+
+async def test_ledger_entries_are_written_on_the_trio_thread(tmp_path: Path) -> None:
+    async with _migrated(tmp_path) as (database, config, _path):
         store = SqlStore(database, config, clock=samples.FakeClock())
         threads: set[int] = set()
 
@@ -51,10 +56,7 @@ async def test_ledger_entries_are_written_on_the_trio_thread(tmp_path: Path) -> 
 
 
 async def test_a_held_write_lock_sends_the_entry_to_the_worker_thread(tmp_path: Path) -> None:
-    config, path = await _open(tmp_path)
-    async with open_database(config) as database:
-        assert isinstance(database, SqliteDatabase)
-        await database.run(partial(migrate, now=samples.START))
+    async with _migrated(tmp_path) as (database, config, path):
         store = SqlStore(database, config, clock=samples.FakeClock())
         other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         other.execute("BEGIN IMMEDIATE")  # another process's writer, say
@@ -81,10 +83,7 @@ async def test_a_held_write_lock_sends_the_entry_to_the_worker_thread(tmp_path: 
 
 
 async def test_inline_writes_leave_checkpoints_to_the_checkpointer(tmp_path: Path) -> None:
-    config, path = await _open(tmp_path)
-    async with open_database(config) as database:
-        assert isinstance(database, SqliteDatabase)
-        await database.run(partial(migrate, now=samples.START))
+    async with _migrated(tmp_path) as (database, _config, path):
         await database.checkpoint()
         await database.run(
             lambda tx: tx.rows("PRAGMA wal_checkpoint(TRUNCATE)"), write=False, atomic=False
@@ -105,10 +104,7 @@ async def test_inline_writes_leave_checkpoints_to_the_checkpointer(tmp_path: Pat
 
 
 async def test_the_checkpointer_runs_while_inline_writes_happen(tmp_path: Path) -> None:
-    config, path = await _open(tmp_path)
-    async with open_database(config) as database:
-        assert isinstance(database, SqliteDatabase)
-        await database.run(partial(migrate, now=samples.START))
+    async with _migrated(tmp_path) as (database, _config, path):
         size = _size(path)
         async with trio.open_nursery() as nursery:
             await nursery.start(partial(database.run_checkpointer, 0.05))
