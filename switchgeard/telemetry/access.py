@@ -51,6 +51,20 @@ class ClientIpFormat:
         return str(address)
 
 
+_clf_second: list[tuple[int, str]] = [(-1, "")]
+
+
+def clf_time() -> str:
+    """The local time in Common Log Format (``25/Nov/2026:12:00:00 +0100``), formatted
+    once per second: every request's access line needs it."""
+    second = int(time.time())
+    cached, text = _clf_second[0]
+    if second != cached:
+        text = datetime.fromtimestamp(second).astimezone().strftime("%d/%b/%Y:%H:%M:%S %z")
+        _clf_second[0] = (second, text)
+    return text
+
+
 def _client_text(scope: Scope, fmt: ClientIpFormat) -> str:
     client = scope.get(CLIENT_SCOPE_KEY)
     if client is not None:
@@ -127,6 +141,6 @@ class HttpObserver:
                 attributes["error.type"] = str(status)
             self.metrics.http_request(attributes, seconds)
         if self.access_log is not None and self.access_log.isEnabledFor(logging.INFO):
-            stamp = datetime.now().astimezone().strftime("%d/%b/%Y:%H:%M:%S %z")
+            stamp = clf_time()
             line = f'{_client_text(scope, self.client_ip)} - - [{stamp}] "{_request_line(scope)}"'
             self.access_log.info("%s %d %s", line, status, size or "-")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from switchgeard.config.model import Seconds, TelemetryConfig
 from switchgeard.errors import ConfigError
 from switchgeard.telemetry import BackendSample, BalancerTotals, LdapSample, Metrics, open_metrics
-from switchgeard.telemetry.access import ClientIpFormat, HttpObserver
+from switchgeard.telemetry.access import ClientIpFormat, HttpObserver, clf_time
 from switchgeard.telemetry.export import parse_listen
 
 BACKEND = "02" + "ab" * 32
@@ -243,3 +244,11 @@ async def test_access_line_in_common_log_format(caplog: pytest.LogCaptureFixture
     assert [f[0] for f in fields[2:4]] == ["2001:db8:aa::", "203.0.113.0"]
     assert re.fullmatch(r"[0-9a-f]{16}", fields[4][0])
     assert "203.0.113" not in lines[4]
+
+
+def test_clf_time_is_the_local_time_of_this_second() -> None:
+    before = datetime.now().astimezone().replace(microsecond=0)
+    stamp = clf_time()
+    after = datetime.now().astimezone()
+    parsed = datetime.strptime(stamp, "%d/%b/%Y:%H:%M:%S %z")
+    assert before <= parsed <= after  # neither stale nor in another time zone
