@@ -69,7 +69,11 @@ def unsettled_invoices(
     tx: Tx, backend_key: NodeKey, expires_after: datetime, limit: int
 ) -> list[InvoiceEntry]:
     """Up to ``limit`` unsettled entries of one backend expiring after ``expires_after``,
-    newest first."""
+    newest first.
+
+    Served by the partial index ``invoice_unsettled_by_expiry`` (migration 0003), which
+    both engines use only while the WHERE clause says ``settled_at IS NULL`` literally.
+    """
     rows = tx.rows(
         f"SELECT {_COLUMNS} FROM invoice WHERE backend_key = ? AND settled_at IS NULL"
         " AND expires_at > ? ORDER BY created_at DESC, payment_hash LIMIT ?",

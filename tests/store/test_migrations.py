@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from functools import partial
 
 import pytest
@@ -10,13 +11,14 @@ import pytest
 from store import samples
 from switchgeard.config.model import StoreConfig
 from switchgeard.errors import SchemaTooNew
-from switchgeard.store import open_database, open_store
+from switchgeard.store import ledger, open_database, open_store
 from switchgeard.store.engine import Tx
 from switchgeard.store.migrate import known_migrations, latest_version, migrate
-from switchgeard.store.records import Page
+from switchgeard.store.records import InvoiceEntry, Page
 
 META_ID = uuid.UUID("88deff7e-6a0c-4a0e-9d3b-8d7c3f6e5a21")
 OFFER_ID = uuid.UUID("6a38ebdd-3f3a-4ad4-8b44-d6aa2f4dc6b1")
+UNSETTLED_INDEX = "invoice_unsettled_by_expiry"
 IMPLEMENTATION = (
     '{"ampInvoice":false,"auth":{"macaroonPath":"/m","tlsCertPath":null,"type":"path"},'
     '"domain":null,"type":"lndGrpc","url":"https://127.0.0.1:10009"}'
@@ -44,10 +46,40 @@ def _fill_version_1(tx: Tx) -> None:
     )
 
 
+def _entries_of_version_2() -> list[InvoiceEntry]:
+    """Backend 1: one entry expiring early, three unsettled, one settled; backend 2: one."""
+    minute = timedelta(minutes=1)
+    late = samples.START + 30 * minute
+    return [
+        samples.invoice(
+            1, created_at=samples.START + minute, expires_at=samples.START + 5 * minute
+        ),
+        *(
+            samples.invoice(seed, created_at=samples.START + seed * minute, expires_at=late)
+            for seed in (2, 3, 4)
+        ),
+        samples.invoice(
+            5, expires_at=late, settled_at=samples.START + minute, preimage=samples.preimage(5)
+        ),
+        samples.invoice(6, 2, expires_at=late),
+    ]
+
+
+def _index_definition(tx: Tx, name: str) -> str | None:
+    if tx.dialect.name == "sqlite":
+        row = tx.row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,))
+    else:
+        row = tx.row(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ?",
+            (name,),
+        )
+    return None if row is None else " ".join(str(row[0]).split())
+
+
 def test_packaged_migrations_are_numbered_and_split() -> None:
     migrations = known_migrations()
     assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
-    assert latest_version() >= 2
+    assert latest_version() >= 3
     assert all(m.sql.strip() for m in migrations)
 
 
@@ -86,3 +118,36 @@ async def test_newer_schema_refuses_to_open(store_config: StoreConfig) -> None:
     with pytest.raises(SchemaTooNew, match=f"version {future}.*upgrade switchgeard"):
         async with open_store(store_config):
             pass  # pragma: no cover - opening must fail
+
+
+async def test_database_at_migration_2_gains_the_unsettled_index_with_entries_intact(
+    store_config: StoreConfig,
+) -> None:
+    entries = _entries_of_version_2()
+    async with open_database(store_config) as database:
+        assert await database.run(partial(migrate, now=samples.START, target=2)) == [1, 2]
+        assert await database.run(partial(ledger.record_invoices, entries=entries)) == {
+            entry.payment_hash for entry in entries
+        }
+        assert await database.run(partial(_index_definition, name=UNSETTLED_INDEX)) is None
+        assert await database.run(partial(migrate, now=samples.START)) == [3]
+        definition = await database.run(partial(_index_definition, name=UNSETTLED_INDEX))
+    assert definition is not None
+    assert "(backend_key, expires_at)" in definition
+    assert definition.replace("(", "").replace(")", "").endswith("WHERE settled_at IS NULL")
+    async with open_store(store_config) as store:
+        after = samples.START + 10 * timedelta(minutes=1)
+        found = await store.unsettled_invoices(samples.node_key(1), expires_after=after, limit=10)
+        assert found == [entries[3], entries[2], entries[1]]
+        assert await store.get_invoice(entries[4].payment_hash) == entries[4]
+        assert await store.mark_settled(entries[2].payment_hash, samples.preimage(3), after)
+        found = await store.unsettled_invoices(samples.node_key(1), expires_after=after, limit=10)
+        assert found == [entries[3], entries[1]]
+
+
+async def test_fresh_database_has_the_unsettled_index(store_config: StoreConfig) -> None:
+    async with open_store(store_config):
+        pass
+    async with open_database(store_config) as database:
+        definition = await database.run(partial(_index_definition, name=UNSETTLED_INDEX))
+    assert definition is not None and "WHERE" in definition and "settled_at IS NULL" in definition
