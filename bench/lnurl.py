@@ -424,7 +424,9 @@ def report(results: Results, load_before: float, calibration: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=3000, help="first calls, and callbacks, per run")
+    parser.add_argument(
+        "--requests", type=int, default=3000, help="first calls, and callbacks, per run"
+    )
     parser.add_argument(
         "--log-level",
         choices=("debug", "info", "warning", "error"),
