@@ -69,12 +69,23 @@ class GrpcLink(Generic[StubT]):
         self.dials = 0
 
     async def call(self, request: Callable[[StubT], Awaitable[ResultT]], timeout: float) -> ResultT:
-        """Run ``request(stub)`` on the asyncio loop; ``trio.TooSlowError`` after ``timeout``."""
-        async with self._reset_when_broken():
+        """Run ``request(stub)`` on the asyncio loop; ``trio.TooSlowError`` after ``timeout``.
+
+        Every invoice goes through here, so the block is written out rather than wrapped
+        in ``_reset_when_broken`` (a generator per call), and a dialled stub is taken
+        without the dialling lock (whose acquisition is a scheduler round trip).
+        """
+        try:
             with trio.fail_after(timeout):
-                stub = await self._connected_stub()
+                stub = self._stub
+                if stub is None:
+                    stub = await self._connected_stub()
                 result: ResultT = await trio_asyncio.aio_as_trio(request)(stub)
                 return result
+        except Exception as exc:
+            if _breaks_channel(exc):
+                await self.reset()
+            raise
 
     async def stream(
         self, open_stream: Callable[[StubT], AsyncIterator[ResultT]]
@@ -114,12 +125,9 @@ class GrpcLink(Generic[StubT]):
         """Reset the channel when the block fails below gRPC or with a broken status."""
         try:
             yield
-        except GRPCError as exc:
-            if exc.status in _BROKEN_STATUSES:
+        except Exception as exc:
+            if _breaks_channel(exc):
                 await self.reset()
-            raise
-        except Exception:
-            await self.reset()
             raise
 
     async def _connected_stub(self) -> StubT:
@@ -131,6 +139,12 @@ class GrpcLink(Generic[StubT]):
                 self._stub = self._make_stub(self._channel)
                 self.dials += 1
             return self._stub
+
+
+def _breaks_channel(exc: Exception) -> bool:
+    """Whether the channel must be dialled again: any failure below gRPC, or a status
+    that says the connection is gone."""
+    return not isinstance(exc, GRPCError) or exc.status in _BROKEN_STATUSES
 
 
 async def _dial(target: Target) -> Channel:
