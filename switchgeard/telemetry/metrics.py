@@ -104,7 +104,12 @@ class Metrics:
         self._http = hist("http.server.request.duration", unit="s",
                           explicit_bucket_boundaries_advisory=SECONDS_BUCKETS)  # fmt: skip
         self._rejections = count("switchgear.ratelimit.rejections", unit="{request}")
-        self._inflight = meter.create_up_down_counter("switchgear.backend.inflight", unit="{call}")
+        self._inflight: dict[str, int] = {}
+        """Calls in flight per backend: counted here (every invoice changes it twice) and
+        exported by an observable up-down counter."""
+        meter.create_observable_up_down_counter(
+            "switchgear.backend.inflight", [self._observe_inflight], unit="{call}"
+        )
         self._register_observed_counters(meter)
         gauge = meter.create_observable_gauge
         gauge("switchgear.backend.up", [self._observe_up], unit="1")
@@ -128,7 +133,7 @@ class Metrics:
         self._invoice.record(seconds, {BACKEND_ID: backend_id, "outcome": outcome})
 
     def inflight(self, backend_id: str, delta: int) -> None:
-        self._inflight.add(delta, {BACKEND_ID: backend_id})
+        self._inflight[backend_id] = self._inflight.get(backend_id, 0) + delta
 
     def ratelimit_rejected(self, *, endpoint: str, scope: str, mode: str) -> None:
         """``scope`` is total or per_client, ``mode`` enforce or shadow."""
@@ -185,6 +190,10 @@ class Metrics:
         observe("switchgear.invoice.settled", [self._observe_settled], unit="{invoice}")
         observe("switchgear.config.reloads", [self._observe_reloads], unit="{reload}")
         observe("switchgear.ldap.sync.errors", [self._observe_ldap_errors], unit="{error}")
+
+    def _observe_inflight(self, options: CallbackOptions) -> Iterable[Observation]:
+        counts = tuple(self._inflight.items())  # one C call: atomic for the exporter thread
+        return [Observation(n, {BACKEND_ID: backend}) for backend, n in counts]
 
     def _observe_selections(self, options: CallbackOptions) -> Iterable[Observation]:
         return _per_backend(self._totals.selections)

@@ -252,3 +252,21 @@ def test_clf_time_is_the_local_time_of_this_second() -> None:
     after = datetime.now().astimezone()
     parsed = datetime.strptime(stamp, "%d/%b/%Y:%H:%M:%S %z")
     assert before <= parsed <= after  # neither stale nor in another time zone
+
+
+async def test_inflight_counts_calls_per_backend() -> None:
+    cfg = TelemetryConfig(prometheus_listen="127.0.0.1:0", otlp_endpoint="")
+    async with open_metrics(cfg) as metrics:
+        assert metrics.prometheus_address is not None
+        for delta in (1, 1, 1, -1):
+            metrics.inflight(BACKEND, delta)
+        metrics.inflight("other", 1)
+        metrics.inflight("other", -1)
+        _, body = await _scrape(metrics.prometheus_address)
+    values = {
+        sample.labels["switchgear_backend_id"]: sample.value
+        for family in text_string_to_metric_families(body)
+        if family.name == "switchgear_backend_inflight"
+        for sample in family.samples
+    }
+    assert values == {BACKEND: 2, "other": 0}
