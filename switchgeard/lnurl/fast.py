@@ -5,8 +5,9 @@ Wallets fetch the payRequest (``GET /offers/{partition}/{id}``) and its callback
 (request context, routing, hooks) costs about as much as the answer itself.
 ``fast_offer_routes`` sits in front of the Quart app: a plain ``GET`` of exactly those
 paths is answered by the same ``pay``/``render``/``origin`` functions the Quart routes
-call, and the resulting Response is sent the way Quart sends it, so status, headers and
-body are the same bytes (``tests/lnurl/test_lnurl_fast.py`` compares them).
+call, rendered by ``render.json_wire`` as Quart sends ``render.json_response``'s Response
+(without building one), so status, headers and body are the same bytes
+(``tests/lnurl/test_lnurl_fast.py`` compares them).
 
 Anything the fast path does not answer goes to the Quart app unchanged: other methods and
 paths, and every request that fails before an invoice is asked for (bad or unknown offer,
@@ -22,9 +23,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
-
-from quart import Response
-from quart.utils import encode_headers
 
 from switchgeard.lnurl import pay, render
 from switchgeard.lnurl.origin import Origin, ProxyPolicy, resolve_origin
@@ -59,18 +57,17 @@ def fast_offer_routes(app: ASGIApp, service: OfferService) -> ASGIApp:
 
     async def serve(scope: dict[str, Any], receive: Any, send: Any) -> None:
         route = _offer_route(scope)
-        response = None
+        wire = None
         if route is not None:
             partition, id_text, callback = route
             answer = _callback if callback else _first_call
-            response = await answer(service, scope, partition, id_text)
-        if response is None:
+            wire = await answer(service, scope, partition, id_text)
+        if wire is None:
             await app(scope, receive, send)
             return
-        body = await response.get_data()
-        start = {"type": "http.response.start", "status": response.status_code}
-        await send({**start, "headers": encode_headers(response.headers)})
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+        start = {"type": "http.response.start", "status": wire.status}
+        await send({**start, "headers": wire.headers})
+        await send({"type": "http.response.body", "body": wire.body, "more_body": False})
 
     return serve
 
@@ -102,19 +99,19 @@ async def _loaded(
 
 async def _first_call(
     service: OfferService, scope: Scope, partition: str, id_text: str
-) -> Response | None:
+) -> render.Wire | None:
     try:
         origin, loaded = await _loaded(service, scope, partition, id_text)
     except Exception:  # the Quart route answers every failure, as it always has
         return None
     callback = origin.url(f"/offers/{loaded.offer.partition}/{loaded.offer.id}/invoice")
     body = pay.pay_request(loaded.offer, loaded.metadata, callback)
-    return render.json_response(body, headers=service.cache(loaded))
+    return render.json_wire(body, headers=service.cache(loaded))
 
 
 async def _callback(
     service: OfferService, scope: Scope, partition: str, id_text: str
-) -> Response | None:
+) -> render.Wire | None:
     try:
         origin, loaded = await _loaded(service, scope, partition, id_text)
         amount, comment = pay.parse_callback(_query(scope), loaded.offer)
@@ -131,8 +128,8 @@ async def _callback(
             comment=comment,
         )
     except Exception as exc:  # as the Quart app's error handler, after the invoice was asked
-        return render.render_error(exc)
-    return render.json_response(body)
+        return await render.wire_of(render.render_error(exc))
+    return render.json_wire(body)
 
 
 class _CallbackScope:

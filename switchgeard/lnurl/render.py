@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from quart import Response
 
@@ -61,6 +62,37 @@ def json_response(
         content_type="application/json",
         headers={**CORS_HEADERS, **(headers or NO_CACHE_HEADERS)},
     )
+
+
+class Wire(NamedTuple):
+    """A response as the ASGI server sends it: status, encoded header pairs, body."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+def _encoded(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Header pairs as Quart encodes a Response's headers (lower-case names, UTF-8)."""
+    return [(name.lower().encode(), value.encode()) for name, value in headers]
+
+
+_DEFAULT_WIRE_HEADERS = _encoded({**CORS_HEADERS, **NO_CACHE_HEADERS}.items())
+_JSON = (b"content-type", b"application/json")
+
+
+def json_wire(body: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Wire:
+    """What ``json_response`` sends, built without a Response object: the fast path
+    answers the busiest routes with it (``tests/lnurl`` proves the bytes identical)."""
+    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    head = _encoded({**CORS_HEADERS, **headers}.items()) if headers else _DEFAULT_WIRE_HEADERS
+    return Wire(status, [*head, _JSON, (b"content-length", str(len(data)).encode())], data)
+
+
+async def wire_of(response: Response) -> Wire:
+    """Any Response as it would be sent (for the fast path's rarer answers)."""
+    body = await response.get_data(as_text=False)
+    return Wire(response.status_code, _encoded(response.headers.items()), body)
 
 
 def lud_error(status: int, reason: str) -> Response:
