@@ -24,10 +24,26 @@ _WORD_OF = bytes.maketrans(CHARSET.encode(), bytes(range(32)))
 _DATA_CHARS = frozenset(CHARSET)
 
 
+def _step(checksum: int, value: int) -> int:
+    return (checksum & 0x1FFFFFF) << 5 ^ value ^ _POLYMOD_TABLE[checksum >> 25]
+
+
+_POLYMOD_PAIR_TABLE = tuple(_step(_step(top << 20, 0), 0) for top in range(1024))
+"""Two steps at once: what the checksum's top ten bits turn into over two zero values.
+Each step is XOR-linear in the checksum and the value, so two steps of (``c``, ``a``,
+``b``) are ``(c & 0xFFFFF) << 10 ^ a << 5 ^ b ^ _POLYMOD_PAIR_TABLE[c >> 20]``."""
+
+
 def polymod(values: list[int]) -> int:
+    """The BIP-173 checksum polynomial of ``values`` (5-bit), two values per turn: every
+    invoice a node returns is checked with it."""
     checksum = 1
-    for value in values:
-        checksum = (checksum & 0x1FFFFFF) << 5 ^ value ^ _POLYMOD_TABLE[checksum >> 25]
+    pairs = iter(values)
+    if len(values) % 2:
+        checksum = _step(checksum, next(pairs))
+    table = _POLYMOD_PAIR_TABLE
+    for first, second in zip(pairs, pairs, strict=False):  # an even number left
+        checksum = (checksum & 0xFFFFF) << 10 ^ first << 5 ^ second ^ table[checksum >> 20]
     return checksum
 
 
@@ -50,15 +66,19 @@ def split(text: str) -> tuple[str, list[int]]:
     """
     if len(text) > MAX_LENGTH:
         raise DecodeError(f"bech32: longer than {MAX_LENGTH} characters")
-    if text and (not text.isascii() or min(text) < "!" or max(text) > "~"):
+    if not text.isascii():
         raise DecodeError("bech32: invalid character")
     if text.lower() != text and text.upper() != text:
         raise DecodeError("bech32: mixed case")
     text = text.lower()
     separator = text.rfind("1")
     if separator < 1 or separator + 7 > len(text):
+        if text and (min(text) < "!" or max(text) > "~"):
+            raise DecodeError("bech32: invalid character")
         raise DecodeError("bech32: missing separator '1' or too short")
     hrp, data = text[:separator], text[separator + 1 :]
+    if min(hrp) < "!" or max(hrp) > "~":  # the data part is checked against the charset
+        raise DecodeError("bech32: invalid character")
     if not _DATA_CHARS.issuperset(data):
         raise DecodeError("bech32: invalid character in the data part")
     words = list(data.encode("ascii").translate(_WORD_OF))
