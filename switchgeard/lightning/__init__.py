@@ -11,10 +11,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from switchgeard.config.model import LightningConfig
+from switchgeard.lightning import _defaults
 from switchgeard.lightning._bridge import open_bridge
 from switchgeard.lightning.endpoints import ClnEndpoint, Endpoint, LndEndpoint
 from switchgeard.lightning.interface import Invoice, InvoiceState, LightningBackend, NodeStatus
 from switchgeard.units import NodeKey
+
+_defaults.install()  # betterproto2 encodes without a warnings dance per field
 
 __all__ = [
     "ClnEndpoint",
