@@ -45,6 +45,9 @@ class Origin:
         return f"{self.scheme}://{self.host}{path}"
 
 
+_PEER_MEMO_SIZE = 1024
+
+
 class ProxyPolicy:
     """Which peers may set forwarding headers, and which hosts links may name."""
 
@@ -64,13 +67,26 @@ class ProxyPolicy:
                     key="lnurl.trusted_proxies",
                 ) from None
         self.hosts = AllowedHosts.parse(allowed_hosts)
+        self._peers: dict[str, bool] = {}
         self.clients = ClientResolver(trusted_proxies=proxies)
         """Payer addresses behind the trusted proxies (``X-Forwarded-For``, rightmost rule)."""
 
     def trusts(self, peer: str | None) -> bool:
-        """Whether ``peer`` (an IP address, or None/'' for a Unix socket) is a trusted proxy."""
+        """Whether ``peer`` (an IP address, or None/'' for a Unix socket) is a trusted proxy.
+
+        Asked on every public request, mostly about the same few peers (our proxies):
+        answers are remembered by the peer's text, in a bounded table."""
         if not peer:
             return self._trust_unix
+        trusted = self._peers.get(peer)
+        if trusted is None:
+            trusted = self._decide(peer)
+            if len(self._peers) >= _PEER_MEMO_SIZE:
+                self._peers.clear()
+            self._peers[peer] = trusted
+        return trusted
+
+    def _decide(self, peer: str) -> bool:
         try:
             address = ipaddress.ip_address(peer.split("%", 1)[0])
         except ValueError:

@@ -181,3 +181,15 @@ def test_ipv4_proxies_on_a_dual_stack_listener_are_trusted() -> None:
     forwarded = _scope({"x-forwarded-for": "203.0.113.6"}, "::ffff:127.0.0.1")
     assert client_address(forwarded, TRUSTING) == "203.0.113.6"
     assert not TRUSTING.trusts("::ffff:192.0.2.1")
+
+
+def test_trust_answers_are_remembered_and_stay_the_same() -> None:
+    policy = ProxyPolicy(["10.0.0.0/8", "::1"], [])
+    peers = ["10.1.2.3", "192.0.2.1", "::ffff:10.9.9.9", "::1", "2001:db8::1", "garbage"]
+    first = [policy.trusts(peer) for peer in peers]
+    assert first == [True, False, True, True, False, False]
+    assert [policy.trusts(peer) for peer in peers] == first  # from the table now
+    for index in range(3000):  # a flood of distinct peers keeps the table bounded
+        assert not policy.trusts(f"192.0.{index >> 8 & 255}.{index & 255}")
+    assert 0 < len(policy._peers) <= 1024
+    assert policy.trusts("10.1.2.3")
