@@ -329,6 +329,19 @@ class Harness:
         await trio.sleep(cfg.backend_refresh + cfg.health.interval + cfg.health.timeout)
 
 
+async def issue_coffee(balancer: Balancer, *, description_hash_only: bool = True) -> PaymentHash:
+    """One 21,000 msat invoice for alice@example.com through ``balancer``; its hash."""
+    issued = await balancer.issue_invoice(
+        partition="default",
+        amount=Msat(21_000),
+        description="coffee",
+        reference="address:alice@example.com",
+        expiry=600,
+        description_hash_only=description_hash_only,
+    )
+    return issued.invoice.payment_hash
+
+
 def make_config(**overrides: object) -> BalancerConfig:
     """Small intervals so scenarios stay short even in virtual time."""
     health = HealthConfig(

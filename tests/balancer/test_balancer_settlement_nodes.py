@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import trio
-from balancer_fakes import make_config
+from balancer_fakes import issue_coffee, make_config
 
 from switchgeard.balancer import BackendPool, Balancer, run_balancer
 from switchgeard.balancer.settlements import cursor_name
@@ -22,7 +22,7 @@ from switchgeard.lightning import open_bridge
 from switchgeard.store import Store, open_store
 from switchgeard.testing.fake_cln import FakeCln, serve_fake_cln
 from switchgeard.testing.fake_lnd import FakeLnd, serve_fake_lnd
-from switchgeard.units import Msat, NodeKey, PaymentHash
+from switchgeard.units import NodeKey, PaymentHash
 
 pytestmark = pytest.mark.deadline(60)
 
@@ -39,17 +39,6 @@ async def balancer_on(store: Store) -> AsyncIterator[Balancer]:
         await nursery.start(run_balancer, balancer)
         yield balancer
         nursery.cancel_scope.cancel()
-
-
-async def issue(balancer: Balancer) -> PaymentHash:
-    issued = await balancer.issue_invoice(
-        partition="default",
-        amount=Msat(21_000),
-        description="coffee",
-        reference="address:alice@example.com",
-        expiry=600,
-    )
-    return issued.invoice.payment_hash
 
 
 async def wait_settled(store: Store, payment_hash: PaymentHash) -> None:
@@ -80,7 +69,7 @@ async def test_lnd_settlement_while_the_stream_is_down_without_a_cursor(tmp_path
         await store.put_backend(fake_backend(lnd, "lnd"))
         with trio.fail_after(30):
             async with balancer_on(store) as balancer:
-                payment_hash = await issue(balancer)
+                payment_hash = await issue_coffee(balancer)
                 await wait_for(lambda: lnd.core.watched_after == [0])
                 await lnd.go_down()
                 assert lnd.settle(payment_hash)  # lnd replays nothing behind index 0
@@ -100,7 +89,7 @@ async def test_cln_restart_resumes_behind_the_saved_cursor(tmp_path: Path) -> No
             async with open_store(store_config(tmp_path)) as store:
                 await store.put_backend(fake_backend(cln, "cln"))
                 async with balancer_on(store) as balancer:
-                    first, missed = await issue(balancer), await issue(balancer)
+                    first, missed = await issue_coffee(balancer), await issue_coffee(balancer)
                     assert cln.settle(first)
                     await wait_settled(store, first)
                 assert await store.get_sync_state(cursor) == "1"  # saved on the way out
@@ -124,7 +113,7 @@ async def test_replayed_and_reconciled_settlements_count_once(tmp_path: Path) ->
         await store.put_backend(fake_backend(cln, "cln"))
         with trio.fail_after(30):
             async with balancer_on(store) as balancer:
-                hashes = [await issue(balancer) for _ in range(5)]
+                hashes = [await issue_coffee(balancer) for _ in range(5)]
             for payment_hash in hashes:
                 assert cln.settle(payment_hash)  # while the balancer is stopped
             async with balancer_on(store) as balancer:

@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import trio
-from balancer_fakes import FakeFleet, backend, make_config, node_key
+from balancer_fakes import FakeFleet, backend, issue_coffee, make_config, node_key
 
 from switchgeard.balancer import BackendPool, Balancer, run_balancer
 from switchgeard.config.model import Seconds, StoreConfig
 from switchgeard.store import Store, open_store
 from switchgeard.store.records import BackendPatch
-from switchgeard.units import Msat, PaymentHash
+from switchgeard.units import Msat
 
 CFG = dataclasses.replace(make_config(), backend_refresh=Seconds(0.05))
 
@@ -34,22 +34,10 @@ async def balancer_on_store(tmp_path: Path) -> AsyncIterator[tuple[Balancer, Sto
             nursery.cancel_scope.cancel()
 
 
-async def issue(balancer: Balancer) -> PaymentHash:
-    issued = await balancer.issue_invoice(
-        partition="default",
-        amount=Msat(21_000),
-        description="coffee",
-        reference="address:alice@example.com",
-        expiry=600,
-        description_hash_only=False,
-    )
-    return issued.invoice.payment_hash
-
-
 async def test_ledger_and_settlement_in_the_store(tmp_path: Path) -> None:
     with trio.fail_after(10):
         async with balancer_on_store(tmp_path) as (balancer, store, fleet):
-            payment_hash = await issue(balancer)
+            payment_hash = await issue_coffee(balancer, description_hash_only=False)
             entry = await store.get_invoice(payment_hash)
             assert entry.reference == "address:alice@example.com" and entry.amount_msat == 21_000
             node = fleet.nodes[entry.backend_key]
@@ -72,7 +60,9 @@ async def test_admin_changes_reach_the_pool(tmp_path: Path) -> None:
             while balancer.statistics()[1].weight != 0:
                 await trio.sleep(0.01)
             for _ in range(4):
-                entry = await store.get_invoice(await issue(balancer))
+                entry = await store.get_invoice(
+                    await issue_coffee(balancer, description_hash_only=False)
+                )
                 assert entry.backend_key == node_key(1)
             await store.delete_backend(node_key(2))
             while len(balancer.statistics()) != 1:
