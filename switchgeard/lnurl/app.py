@@ -195,15 +195,7 @@ def _add_offer_routes(app: QuartTrio, service: _Service) -> None:
     async def callback(partition: str, id_text: str) -> Response:
         origin, loaded = await service.offer(partition, id_text)
         amount, comment = pay.parse_callback(request.args.to_dict(flat=False), loaded.offer)
-        body = await pay.answer_callback(
-            service,
-            origin,
-            loaded.offer,
-            metadata=loaded.metadata,
-            reference=pay.ledger_reference(loaded.offer),
-            amount=amount,
-            comment=comment,
-        )
+        body = await pay.answer_offer_callback(service, origin, loaded, amount, comment)
         return render.json_response(body)
 
     @app.get("/offers/<partition>/<id_text>/bech32")

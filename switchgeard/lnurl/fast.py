@@ -118,14 +118,8 @@ async def _callback(
     except Exception:  # nothing issued yet: the Quart route answers the failure
         return None
     try:
-        body = await pay.answer_callback(
-            _CallbackScope(service, scope),
-            origin,
-            loaded.offer,
-            metadata=loaded.metadata,
-            reference=pay.ledger_reference(loaded.offer),
-            amount=amount,
-            comment=comment,
+        body = await pay.answer_offer_callback(
+            _CallbackScope(service, scope), origin, loaded, amount, comment
         )
     except Exception as exc:  # as the Quart app's error handler, after the invoice was asked
         return await render.wire_of(render.render_error(exc))

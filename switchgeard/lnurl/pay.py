@@ -205,6 +205,21 @@ async def answer_callback(
     }
 
 
+async def answer_offer_callback(
+    service: CallbackService, origin: Origin, loaded: LoadedOffer, amount: Msat, comment: str
+) -> dict[str, Any]:
+    """``answer_callback`` for an offer's callback (the Quart route and the fast path)."""
+    return await answer_callback(
+        service,
+        origin,
+        loaded.offer,
+        metadata=loaded.metadata,
+        reference=ledger_reference(loaded.offer),
+        amount=amount,
+        comment=comment,
+    )
+
+
 def ledger_reference(offer: Offer) -> str:
     """How ledger entries name the offer an invoice was issued for."""
     return f"offer:{offer.partition}/{offer.id}"

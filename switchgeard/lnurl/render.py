@@ -57,11 +57,13 @@ def json_response(
     """Compact UTF-8 JSON (non-ASCII unescaped) with CORS and, unless given, no-cache headers."""
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     return Response(
-        text,
-        status=status,
-        content_type="application/json",
-        headers={**CORS_HEADERS, **(headers or NO_CACHE_HEADERS)},
+        text, status=status, content_type="application/json", headers=_with_cors(headers)
     )
+
+
+def _with_cors(headers: dict[str, str] | None) -> dict[str, str]:
+    """CORS headers, then ``headers`` (the no-cache triple when none are given)."""
+    return {**CORS_HEADERS, **(headers or NO_CACHE_HEADERS)}
 
 
 class Wire(NamedTuple):
@@ -77,7 +79,7 @@ def _encoded(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     return [(name.lower().encode(), value.encode()) for name, value in headers]
 
 
-_DEFAULT_WIRE_HEADERS = _encoded({**CORS_HEADERS, **NO_CACHE_HEADERS}.items())
+_DEFAULT_WIRE_HEADERS = _encoded(_with_cors(None).items())
 _JSON = (b"content-type", b"application/json")
 
 
@@ -85,7 +87,7 @@ def json_wire(body: Any, *, status: int = 200, headers: dict[str, str] | None = 
     """What ``json_response`` sends, built without a Response object: the fast path
     answers the busiest routes with it (``tests/lnurl`` proves the bytes identical)."""
     data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    head = _encoded({**CORS_HEADERS, **headers}.items()) if headers else _DEFAULT_WIRE_HEADERS
+    head = _encoded(_with_cors(headers).items()) if headers else _DEFAULT_WIRE_HEADERS
     return Wire(status, [*head, _JSON, (b"content-length", str(len(data)).encode())], data)
 
 

@@ -79,7 +79,6 @@ class Limiter:
     ) -> None:
         self._store = store
         self._memory = store if isinstance(store, MemoryStore) else None
-        self._check_nowait = getattr(store, "check_nowait", None)
         self._policy = compile_policy(cfg)
         self._plan(self._policy)
         self._resolver = _resolver(cfg, trusted_proxies)
@@ -105,22 +104,21 @@ class Limiter:
             wait, index = plan.tables.charge(client.key)
             if index < 0:
                 return ALLOWED
-            scope = plan.tables.scopes[index]
-            self._record(plan.endpoint, scope, client, wait, policy.shadow)
-            return Decision(allowed=policy.shadow, limited=True, retry_after=wait, scope=scope)
+            return self._limited(plan, plan.tables.scopes[index], client, wait)
         checks = self._checks(policy, plan, client)
         if not checks:
             return ALLOWED
-        nowait = self._check_nowait
-        if nowait is not None:  # the in-process store: no coroutine per request
-            wait, index = nowait(checks, cap=policy.cap)
-        else:
-            wait, index = await self._store.check(checks, cap=policy.cap)
+        wait, index = await self._store.check(checks, cap=policy.cap)
         if index < 0:
             return ALLOWED
         scope = "total" if checks[index].table.scope == "total" else "per_client"
-        self._record(plan.endpoint, scope, client, wait, policy.shadow)
-        return Decision(allowed=policy.shadow, limited=True, retry_after=wait, scope=scope)
+        return self._limited(plan, scope, client, wait)
+
+    def _limited(self, plan: _Plan, scope: str, client: Client, wait: float) -> Decision:
+        """Count and log a request over ``scope``'s limit; refused unless in shadow mode."""
+        shadow = self._policy.shadow
+        self._record(plan.endpoint, scope, client, wait, shadow)
+        return Decision(allowed=shadow, limited=True, retry_after=wait, scope=scope)
 
     def reconfigure(self, cfg: RateLimitConfig, *, trusted_proxies: Sequence[str]) -> None:
         """Apply new limits; unchanged tables keep their state. ConfigError keeps the old ones."""

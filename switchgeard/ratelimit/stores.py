@@ -53,26 +53,8 @@ class MemoryStore:
         self._tables: dict[TableId, GcraTable] = {}
 
     async def check(self, checks: Sequence[Check], *, cap: int) -> tuple[float, int]:
-        return self.check_nowait(checks, cap=cap)
-
-    def check_nowait(self, checks: Sequence[Check], *, cap: int) -> tuple[float, int]:
-        """The synchronous check: wait on every table first, commit only if all allow."""
-        now = self._clock()
-        known = self._tables
-        tables: list[GcraTable] = []
-        worst, worst_index = 0.0, -1
-        for index, (tid, key) in enumerate(checks):
-            table = known.get(tid)
-            if table is None:
-                table = self._table(tid, cap)
-            tables.append(table)
-            wait = table.wait(key, now)
-            if wait > worst:
-                worst, worst_index = wait, index
-        if worst_index < 0:
-            for index, table in enumerate(tables):
-                table.commit(checks[index].key, now)
-        return worst, worst_index
+        tables = [self._table(tid, cap) for tid, _ in checks]
+        return charge(tables, [key for _, key in checks], self._clock())
 
     def bind(self, per_client: TableId | None, total: Check | None, *, cap: int) -> BoundTables:
         """The tables of one endpoint class, for ``BoundTables.charge`` (valid until the next
@@ -120,30 +102,36 @@ class BoundTables:
     """An endpoint class's in-process tables, found once per policy: a request charges them
     without looking anything up (the check every public request makes)."""
 
-    __slots__ = ("_clock", "_tables", "scopes")
+    __slots__ = ("_clock", "_keys", "_tables", "scopes")
 
     def __init__(
         self, tables: tuple[tuple[GcraTable, str | None], ...], clock: Callable[[], float]
     ) -> None:
         """``tables``: (table, fixed key) pairs; a None key means the client's own key."""
-        self._tables = tables
+        self._tables = tuple(table for table, _ in tables)
+        self._keys = tuple(key for _, key in tables)
         self._clock = clock
-        self.scopes = tuple("per_client" if key is None else "total" for _, key in tables)
+        self.scopes = tuple("per_client" if key is None else "total" for key in self._keys)
         """The scope of each table, by the index ``charge`` returns."""
 
     def charge(self, client_key: str) -> tuple[float, int]:
-        """As ``MemoryStore.check_nowait``: (seconds to wait, index of the tightest table),
-        (0.0, -1) when allowed and then every table was charged."""
-        now = self._clock()
-        worst, worst_index = 0.0, -1
-        for index, (table, key) in enumerate(self._tables):
-            wait = table.wait(client_key if key is None else key, now)
-            if wait > worst:
-                worst, worst_index = wait, index
-        if worst_index < 0:
-            for table, key in self._tables:
-                table.commit(client_key if key is None else key, now)
-        return worst, worst_index
+        """``charge`` on these tables, the per-client ones keyed by ``client_key``."""
+        keys = [client_key if key is None else key for key in self._keys]
+        return charge(self._tables, keys, self._clock())
+
+
+def charge(tables: Sequence[GcraTable], keys: Sequence[str], now: float) -> tuple[float, int]:
+    """Wait on every table first, commit only if all allow: (seconds to wait, index of the
+    tightest table), or (0.0, -1) when allowed and then every table was charged."""
+    worst, worst_index = 0.0, -1
+    for index, table in enumerate(tables):
+        wait = table.wait(keys[index], now)
+        if wait > worst:
+            worst, worst_index = wait, index
+    if worst_index < 0:
+        for index, table in enumerate(tables):
+            table.commit(keys[index], now)
+    return worst, worst_index
 
 
 # KEYS: one per check. ARGV: interval and tau in microseconds for each key, in key order.
