@@ -36,7 +36,6 @@ from switchgeard.daemon.meters import MeteredCounters, metered_connect, start_me
 from switchgeard.daemon.ops import open_ops, run_ops_follower
 from switchgeard.daemon.wiring import connect_factory, create_public_app, run_lnurl_follower
 from switchgeard.ldap_sync import run_ldap_sync
-from switchgeard.lightning import open_bridge
 from switchgeard.lnurl import lnurl_config
 from switchgeard.store import open_store
 
@@ -79,7 +78,6 @@ async def _run_components(
     watcher = ConfigWatcher(config, path=config_path)
     async with (
         open_ops(config) as ops,
-        open_bridge(),
         open_store(config.store) as store,
         trio.open_nursery() as nursery,
     ):

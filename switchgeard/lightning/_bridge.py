@@ -1,43 +1,64 @@
-"""The only module that knows grpclib runs on asyncio.
+"""The only module that knows the gRPC transport: grpcio's C core, driven from trio.
 
-``open_bridge()`` opens one trio-asyncio loop for the process. A ``GrpcLink`` owns one
-lazily dialled grpclib channel: every ``call`` is bounded by ``trio.fail_after`` (which
-covers connect and request), and cancelling it cancels the asyncio task, so grpclib
-resets the HTTP/2 stream and the server's handler is cancelled too. A channel that
-failed below gRPC (connection lost, TLS, timeout) is closed and re-dialled on next use.
-Foreign exceptions pass through unchanged; the adapters translate them.
+A ``GrpcLink`` owns one lazily dialled grpcio channel. HTTP/2, TLS and connection
+management run in grpcio's own threads; a trio task waiting for a unary call parks
+until grpcio's completion callback reschedules it through the trio token, so the trio
+thread spends its time only on encoding and decoding messages. Every ``call`` is bounded
+by ``trio.fail_after``; cancelling it cancels the RPC, so the node sees the stream reset
+and cancels its handler. A server stream is read in a worker thread, one message at a
+time. A channel that failed below gRPC is closed and dialled again on next use, so a
+restarted node is used again at once (grpcio's own reconnect backoff never applies).
+
+A failure below gRPC (refused connection, TLS) arrives from grpcio as an UNAVAILABLE
+status with a terse text; ``diagnose`` then repeats the connection and handshake with
+the standard library, so the error names the real cause (untrusted certificate, name
+mismatch, a refused client certificate). Foreign exceptions leave this module as
+``CallFailed`` or the standard library's own; the adapters translate them.
+
+The generated stubs (betterproto2, grpclib flavour) keep working unchanged: ``bind``
+gives each stub class a twin whose ``_unary_unary`` and ``_unary_stream`` run on grpcio.
+``open_bridge`` opens the asyncio loop that grpclib *servers* (the fake nodes) need.
 """
 
 from __future__ import annotations
 
+import re
 import ssl
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from functools import cache
+from typing import Any, Generic, Protocol, TypeVar, cast
 
+import grpc
 import trio
 import trio_asyncio
-from grpclib.client import Channel
-from grpclib.config import Configuration
-from grpclib.const import Status
-from grpclib.exceptions import GRPCError
-
-from switchgeard.lightning._coalesce import CoalescingChannel
 
 StubT = TypeVar("StubT")
 ResultT = TypeVar("ResultT")
+MessageT = TypeVar("MessageT")
 
-_CLOSE_GRACE = 1.0
-_BROKEN_STATUSES = frozenset({Status.UNAVAILABLE, Status.INTERNAL})
+_DIAGNOSE_WITHIN = 3.0
+_BROKEN = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL})
+_TRANSPORT_TEXT = re.compile(
+    r"failed to connect|handshake|ssl|tsi_|peer name|socket closed|connection reset|"
+    r"broken pipe|endpoint closing|connections to all backends failing",
+    re.IGNORECASE,
+)
+"""How grpcio words an UNAVAILABLE it made itself (the connection or TLS failed), as
+opposed to one the node sent."""
+_CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.http2.bdp_probe", 0),  # no PING per window: the nodes would answer each one
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.enable_retries", 0),  # an invoice request is never repeated behind our back
+)
 
 
 @asynccontextmanager
 async def open_bridge() -> AsyncIterator[None]:
-    """Run the enclosed block with the asyncio loop grpclib needs.
+    """Run the enclosed block with an asyncio loop, for grpclib servers (the fake nodes).
 
-    Open it once, around everything that uses Lightning backends; every backend opened
-    inside must be closed before it exits.
+    The adapters do not need it: their calls run on grpcio.
     """
     async with trio_asyncio.open_loop():
         yield
@@ -45,11 +66,18 @@ async def open_bridge() -> AsyncIterator[None]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Target:
-    """Where and how to dial: ``server_name`` overrides the TLS name (``domain``)."""
+    """Where and how to dial: ``server_name`` overrides the TLS name (``domain``).
+
+    ``tls`` (standard library) is what ``diagnose`` handshakes with; ``roots`` and
+    ``client_pair`` are the same trust and identity as PEM for grpcio.
+    """
 
     host: str
     port: int
     tls: ssl.SSLContext
+    roots: bytes | None
+    client_pair: tuple[bytes, bytes] | None = None
+    """(private key, certificate chain) for mutual TLS."""
     server_name: str | None = None
 
     def __str__(self) -> str:
@@ -57,34 +85,39 @@ class Target:
         return f"{host}:{self.port}"
 
 
-class GrpcLink(Generic[StubT]):
-    """One grpclib channel to ``target``, wrapped by ``make_stub``; close with ``aclose``."""
+class CallFailed(Exception):
+    """A gRPC call ended with a status other than OK."""
 
-    def __init__(self, target: Target, make_stub: Callable[[Channel], StubT]) -> None:
+    def __init__(self, status: grpc.StatusCode, details: str) -> None:
+        super().__init__(f"{status.name}: {details}")
+        self.status = status
+        self.details = details
+
+
+class ConnectionLost(Exception):
+    """The node closed the connection right after the TLS handshake (with TLS 1.3, how a
+    refused client certificate shows)."""
+
+
+class GrpcLink(Generic[StubT]):
+    """One grpcio channel to ``target``, used through ``stub_class``; close with ``aclose``."""
+
+    def __init__(self, target: Target, stub_class: type[StubT]) -> None:
         self.target = target
-        self._make_stub = make_stub
-        self._channel: Channel | None = None
+        self._stub_class = bind(stub_class)
+        self._channel: grpc.Channel | None = None
         self._stub: StubT | None = None
-        self._dialling = trio.Lock()
         self.dials = 0
 
     async def call(self, request: Callable[[StubT], Awaitable[ResultT]], timeout: float) -> ResultT:
-        """Run ``request(stub)`` on the asyncio loop; ``trio.TooSlowError`` after ``timeout``.
-
-        Every invoice goes through here, so the block is written out rather than wrapped
-        in ``_reset_when_broken`` (a generator per call), and a dialled stub is taken
-        without the dialling lock (whose acquisition is a scheduler round trip).
-        """
+        """Run ``request(stub)``; ``trio.TooSlowError`` after ``timeout``."""
         try:
             with trio.fail_after(timeout):
-                stub = self._stub
-                if stub is None:
-                    stub = await self._connected_stub()
-                result: ResultT = await trio_asyncio.aio_as_trio(request)(stub)
-                return result
+                return await request(self._stub or self._dial())
         except Exception as exc:
             if _breaks_channel(exc):
-                await self.reset()
+                self.reset()
+                await diagnose(self.target, exc)
             raise
 
     async def stream(
@@ -92,65 +125,240 @@ class GrpcLink(Generic[StubT]):
     ) -> AsyncGenerator[ResultT, None]:
         """Yield the messages of a server stream; the caller bounds the wait per item.
 
-        Cancelling the consumer resets the stream. Close the iterator (``aclose``) when
+        Cancelling the consumer cancels the stream. Close the iterator (``aclose``) when
         leaving early so the stream is released at once.
         """
-        stub = await self._connected_stub()
-        messages = open_stream(stub)
+        messages = open_stream(self._stub or self._dial())
         try:
-            async with self._reset_when_broken():
-                while True:
-                    try:
-                        item = await trio_asyncio.aio_as_trio(messages.__anext__)()
-                    except StopAsyncIteration:
-                        return
-                    yield item
-        finally:
-            if isinstance(messages, AsyncGenerator):
-                with trio.move_on_after(_CLOSE_GRACE, shield=True):
-                    await trio_asyncio.aio_as_trio(messages.aclose)()
-
-    async def reset(self) -> None:
-        """Close the channel (if any); the next call dials again."""
-        channel, self._channel, self._stub = self._channel, None, None
-        if channel is not None:
-            with trio.move_on_after(_CLOSE_GRACE, shield=True):
-                await trio_asyncio.aio_as_trio(_close_channel)(channel)
-
-    async def aclose(self) -> None:
-        await self.reset()
-
-    @asynccontextmanager
-    async def _reset_when_broken(self) -> AsyncIterator[None]:
-        """Reset the channel when the block fails below gRPC or with a broken status."""
-        try:
-            yield
+            async for item in messages:
+                yield item
         except Exception as exc:
             if _breaks_channel(exc):
-                await self.reset()
+                self.reset()
+                await diagnose(self.target, exc)
             raise
+        finally:
+            if isinstance(messages, AsyncGenerator):
+                await messages.aclose()
 
-    async def _connected_stub(self) -> StubT:
-        if trio_asyncio.current_loop.get() is None:
-            raise RuntimeError("Lightning calls need `async with open_bridge():` around them")
-        async with self._dialling:
-            if self._stub is None:
-                self._channel = await trio_asyncio.aio_as_trio(_dial)(self.target)
-                self._stub = self._make_stub(self._channel)
-                self.dials += 1
-            return self._stub
+    def reset(self) -> None:
+        """Close the channel (if any), cancelling its calls; the next call dials again."""
+        channel, self._channel, self._stub = self._channel, None, None
+        if channel is not None:
+            channel.close()
+
+    async def aclose(self) -> None:
+        self.reset()
+
+    def _dial(self) -> StubT:
+        target = self.target
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=target.roots,
+            private_key=target.client_pair[0] if target.client_pair else None,
+            certificate_chain=target.client_pair[1] if target.client_pair else None,
+        )
+        options: list[tuple[str, str | int]] = list(_CHANNEL_OPTIONS)
+        if target.server_name:
+            options.append(("grpc.ssl_target_name_override", target.server_name))
+        self._channel = grpc.secure_channel(str(target), credentials, options)
+        self._stub = self._stub_class(self._channel)  # type: ignore[call-arg]
+        self.dials += 1
+        return self._stub
 
 
 def _breaks_channel(exc: Exception) -> bool:
-    """Whether the channel must be dialled again: any failure below gRPC, or a status
-    that says the connection is gone."""
-    return not isinstance(exc, GRPCError) or exc.status in _BROKEN_STATUSES
+    """Whether the channel must be dialled again: a failure below gRPC, or a status that
+    says the connection is gone."""
+    if isinstance(exc, CallFailed):
+        return exc.status in _BROKEN
+    return not isinstance(exc, trio.Cancelled)
 
 
-async def _dial(target: Target) -> Channel:
-    config = Configuration(ssl_target_name_override=target.server_name)
-    return CoalescingChannel(target.host, target.port, ssl=target.tls, config=config)
+async def diagnose(target: Target, failure: Exception) -> None:
+    """Raise what the standard library sees when ``failure`` looks like a connection or TLS
+    failure that grpcio reported only tersely; return when it cannot tell more."""
+    if not (isinstance(failure, CallFailed) and _TRANSPORT_TEXT.search(failure.details)):
+        return
+    try:
+        with trio.move_on_after(_DIAGNOSE_WITHIN):
+            await _handshake(target)
+    except (OSError, ConnectionLost) as exc:
+        raise exc from failure
 
 
-async def _close_channel(channel: Channel) -> None:
-    channel.close()
+async def _handshake(target: Target) -> None:
+    """Connect, handshake and read the node's first bytes (its HTTP/2 settings)."""
+    sock = await trio.open_tcp_stream(target.host, target.port)
+    name = target.server_name or target.host
+    stream = trio.SSLStream(sock, target.tls, server_hostname=name, https_compatible=True)
+    async with stream:
+        try:
+            await stream.do_handshake()
+        except trio.BrokenResourceError as exc:
+            raise _cause(exc) from None
+        try:
+            first = await stream.receive_some()
+        except trio.BrokenResourceError as exc:
+            cause = _cause(exc)
+            if isinstance(cause, ssl.SSLError) and "ALERT" in str(cause).upper():
+                raise cause from None
+            raise ConnectionLost(f"closed after the TLS handshake: {cause}") from exc
+        if not first:
+            raise ConnectionLost("closed after the TLS handshake")
+
+
+def _cause(exc: trio.BrokenResourceError) -> Exception:
+    """The socket or TLS error behind trio's ``BrokenResourceError``."""
+    cause = exc.__cause__
+    return cause if isinstance(cause, OSError) else ConnectionLost(f"connection broken: {exc}")
+
+
+# -- the generated stubs, on grpcio ----------------------------------------------------
+
+
+class _Message(Protocol):
+    def __bytes__(self) -> bytes: ...
+
+
+class _UnaryMethod(Protocol):
+    def future(
+        self, request: object, *, timeout: float | None, metadata: tuple[tuple[str, str], ...]
+    ) -> grpc.Future[Any]: ...
+
+
+class _StreamMethod(Protocol):
+    def __call__(self, request: object, *, metadata: tuple[tuple[str, str], ...]) -> Any: ...
+
+
+class _GrpcioCalls:
+    """The two call shapes the adapters use, in the signature the generated stubs call."""
+
+    channel: grpc.Channel
+
+    def __init__(self, channel: grpc.Channel, **_: object) -> None:
+        self.channel = channel
+        self._methods: dict[str, Any] = {}
+
+    async def _unary_unary(
+        self,
+        route: str,
+        request: _Message,
+        response_type: type[MessageT],
+        *,
+        timeout: float | None = None,
+        deadline: object = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> MessageT:
+        method: _UnaryMethod = self._method(route, response_type, unary=True)
+        future = method.future(request, timeout=timeout, metadata=_pairs(metadata))
+        await _completion(future)
+        try:
+            return cast(MessageT, future.result())
+        except grpc.RpcError as exc:
+            raise _failed(exc) from None
+
+    def _unary_stream(
+        self,
+        route: str,
+        request: _Message,
+        response_type: type[MessageT],
+        *,
+        timeout: float | None = None,
+        deadline: object = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> _ServerStream[MessageT]:
+        method: _StreamMethod = self._method(route, response_type, unary=False)
+        return _ServerStream(method(request, metadata=_pairs(metadata)))
+
+    def _method(self, route: str, response_type: type[Any], *, unary: bool) -> Any:
+        method = self._methods.get(route)
+        if method is None:
+            make = self.channel.unary_unary if unary else self.channel.unary_stream
+            method = make(
+                route, request_serializer=bytes, response_deserializer=response_type.parse
+            )
+            self._methods[route] = method
+        return method
+
+
+def bind(stub_class: type[StubT]) -> type[StubT]:
+    """``stub_class`` with its calls made on grpcio (one twin class per stub class)."""
+    return cast(type[StubT], _twin(cast(type, stub_class)))
+
+
+@cache
+def _twin(stub_class: type) -> type:
+    return type(stub_class.__name__, (_GrpcioCalls, stub_class), {})
+
+
+async def _completion(future: grpc.Future[Any]) -> None:
+    """Park the current task until ``future`` is done; cancelling cancels the call."""
+    task = trio.lowlevel.current_task()
+    token = trio.lowlevel.current_trio_token()
+    waiting = True
+
+    def wake() -> None:  # on the trio thread
+        if waiting:
+            trio.lowlevel.reschedule(task)
+
+    def done(_: grpc.Future[Any]) -> None:  # on a grpcio thread, or at once if already done
+        with suppress(trio.RunFinishedError):
+            token.run_sync_soon(wake)
+
+    def abort(_: object) -> trio.lowlevel.Abort:
+        nonlocal waiting
+        waiting = False
+        future.cancel()
+        return trio.lowlevel.Abort.SUCCEEDED
+
+    future.add_done_callback(done)
+    await trio.lowlevel.wait_task_rescheduled(abort)
+
+
+_END = object()
+
+
+class _ServerStream(Generic[MessageT]):
+    """A server stream's messages, each read by a worker thread.
+
+    Not an async generator: the generated stubs iterate it without closing it, so the
+    call is cancelled when the stream fails, ends, or is dropped (its consumer closed).
+    """
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+
+    def __aiter__(self) -> _ServerStream[MessageT]:
+        return self
+
+    async def __anext__(self) -> MessageT:
+        try:
+            item = await trio.to_thread.run_sync(_next, self._call, abandon_on_cancel=True)
+        except BaseException:
+            self._call.cancel()
+            raise
+        if item is _END:
+            raise StopAsyncIteration
+        return cast(MessageT, item)
+
+    def __del__(self) -> None:
+        self._call.cancel()
+
+
+def _next(call: Any) -> object:
+    """The stream's next message, or ``_END``; a worker thread blocks here."""
+    try:
+        return next(call)
+    except StopIteration:
+        return _END
+    except grpc.RpcError as exc:
+        raise _failed(exc) from None
+
+
+def _failed(exc: grpc.RpcError) -> CallFailed:
+    call = cast(grpc.Call, exc)
+    return CallFailed(call.code(), call.details() or "")
+
+
+def _pairs(metadata: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
+    return tuple(metadata.items()) if metadata else ()

@@ -6,18 +6,15 @@ identity check on ``status`` and the validation of every invoice a node returns.
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic
 
 import trio
-from grpclib.client import Channel
 
 from switchgeard.config.model import LightningConfig
 from switchgeard.errors import BackendProtocolError
-from switchgeard.lightning.credentials import Identity
+from switchgeard.lightning.credentials import Identity, Trust
 from switchgeard.lightning.interface import Invoice
 from switchgeard.lightning.rpc import Rpc, StubT, make_target
 from switchgeard.lightning.translate import Context
@@ -31,7 +28,7 @@ class Dial:
 
     url: str
     domain: str | None
-    tls: ssl.SSLContext
+    trust: Trust
     trusted: tuple[str | Path, ...]
     """The files the server certificate is checked against (besides system roots)."""
     credential: str
@@ -42,12 +39,12 @@ class NodeAdapter(Generic[StubT]):
     """Base of the node adapters; ``rpc`` serves calls, ``_watch_rpc`` the settlement watch."""
 
     def __init__(
-        self, who: Identity, cfg: LightningConfig, dial: Dial, make_stub: Callable[[Channel], StubT]
+        self, who: Identity, cfg: LightningConfig, dial: Dial, stub_class: type[StubT]
     ) -> None:
         self._key = NodeKey(who.key)
         self._name = who.name
         self._cfg = cfg
-        target = make_target(dial.url, dial.domain, dial.tls, who)
+        target = make_target(dial.url, dial.domain, dial.trust, who)
         context = Context(
             who=who,
             target=str(target),
@@ -56,8 +53,8 @@ class NodeAdapter(Generic[StubT]):
             mutual_tls=dial.mutual_tls,
             timeout=float(cfg.call_timeout),
         )
-        self.rpc = Rpc(target, make_stub, context)
-        self._watch_rpc = Rpc(target, make_stub, context)
+        self.rpc = Rpc(target, stub_class, context)
+        self._watch_rpc = Rpc(target, stub_class, context)
 
     @property
     def key(self) -> NodeKey:

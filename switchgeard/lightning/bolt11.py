@@ -11,25 +11,26 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import coincurve
 
-from switchgeard.bech32 import split as bech32_split
+from switchgeard.bech32 import split_digits as bech32_split_digits
 from switchgeard.errors import DecodeError
 from switchgeard.units import MSAT_PER_BTC, Msat, NodeKey
 
 _BASE32_DIGIT = bytes.maketrans(bytes(range(32)), b"0123456789abcdefghijklmnopqrstuv")
 """5-bit word values → the digits ``int(text, 32)`` reads."""
+_WORD_OF_DIGIT = bytes.maketrans(b"0123456789abcdefghijklmnopqrstuv", bytes(range(32)))
 _HRP = re.compile(r"^ln(bcrt|bc|tbs|tb)(?:([0-9]+)([munp]?))?$")
 _MULTIPLIER_MSAT = {"": MSAT_PER_BTC, "m": 10**8, "u": 10**5, "n": 100}
 _SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _SIGNATURE_WORDS = 104  # 520 bits: 64-byte R||S and a recovery id
 _TIMESTAMP_WORDS = 7
-_FIXED_LENGTHS = {"p": 52, "s": 52, "h": 52, "n": 53}
-_TAG_CHARS = {1: "p", 16: "s", 13: "d", 27: "m", 19: "n", 23: "h", 6: "x", 24: "c", 9: "f"}
-_TAG_CHARS |= {3: "r", 5: "9"}
+_HASH_WORDS = 52  # 256 bits and 4 bits of padding: p, s and h
+_PUBKEY_WORDS = 53  # 264 bits and 1 bit of padding: n
 
 KNOWN_FEATURES = frozenset({8, 9, 14, 15, 16, 17, 24, 25, 30, 31, 48, 49})
 """Invoice feature bits we understand: var_onion_optin, payment_secret, basic_mpp,
@@ -77,8 +78,18 @@ class DecodedInvoice:
 
 def words_to_bytes(words: list[int], *, pad: bool = False) -> bytes:
     """Regroup 5-bit words into bytes. Without ``pad``, leftover bits must be zero."""
-    bits = len(words) * 5
-    number = words_to_int(words)
+    return _digits_to_bytes(bytes(words).translate(_BASE32_DIGIT), pad=pad)
+
+
+def words_to_int(words: list[int]) -> int:
+    """The big-endian number the 5-bit ``words`` spell (0 for none)."""
+    return _digits_to_int(bytes(words).translate(_BASE32_DIGIT))
+
+
+def _digits_to_bytes(digits: bytes, *, pad: bool = False) -> bytes:
+    """``words_to_bytes`` for words given as base-32 digits (see ``bech32.split_digits``)."""
+    bits = len(digits) * 5
+    number = _digits_to_int(digits)
     if pad:
         return (number << (-bits % 8)).to_bytes(-(-bits // 8), "big")
     leftover = bits % 8
@@ -87,11 +98,8 @@ def words_to_bytes(words: list[int], *, pad: bool = False) -> bytes:
     return (number >> leftover).to_bytes(bits // 8, "big")
 
 
-def words_to_int(words: list[int]) -> int:
-    """The big-endian number the 5-bit ``words`` spell (0 for none)."""
-    if not words:
-        return 0
-    return int(bytes(words).translate(_BASE32_DIGIT), 32)
+def _digits_to_int(digits: bytes) -> int:
+    return int(digits, 32) if digits else 0
 
 
 def parse_hrp(hrp: str) -> tuple[str, Msat | None]:
@@ -112,15 +120,16 @@ def parse_hrp(hrp: str) -> tuple[str, Msat | None]:
 
 def decode_invoice(text: str) -> DecodedInvoice:
     """Decode and verify a BOLT 11 invoice; raise ``DecodeError`` on any violation."""
-    hrp, words = bech32_split(text.strip())
+    hrp, digits = bech32_split_digits(text.strip())  # words as digits: one int() per field
     currency, amount = parse_hrp(hrp)
-    if len(words) < _TIMESTAMP_WORDS + _SIGNATURE_WORDS:
+    if len(digits) < _TIMESTAMP_WORDS + _SIGNATURE_WORDS:
         raise DecodeError("invoice: too short")
-    body, signature = words[:-_SIGNATURE_WORDS], words_to_bytes(words[-_SIGNATURE_WORDS:])
+    body = digits[:-_SIGNATURE_WORDS]
+    signature = _digits_to_bytes(digits[-_SIGNATURE_WORDS:])
     fields = _read_fields(body[_TIMESTAMP_WORDS:])
-    digest = hashlib.sha256(hrp.encode() + words_to_bytes(body, pad=True)).digest()
+    digest = hashlib.sha256(hrp.encode() + _digits_to_bytes(body, pad=True)).digest()
     payee = _check_signature(signature, digest, fields.payee)
-    return fields.build(currency, amount, words_to_int(body[:_TIMESTAMP_WORDS]), payee)
+    return fields.build(currency, amount, _digits_to_int(body[:_TIMESTAMP_WORDS]), payee)
 
 
 @dataclass(slots=True)
@@ -170,64 +179,120 @@ class _Fields:
         )
 
 
-def _read_fields(words: list[int]) -> _Fields:
+def _read_fields(digits: bytes) -> _Fields:
+    """The tagged fields of ``digits`` (words as base-32 digits, timestamp removed)."""
     fields = _Fields()
+    words = digits.translate(_WORD_OF_DIGIT)  # the tags and lengths, as numbers
     position = 0
     while position < len(words):
         if position + 3 > len(words):
             raise DecodeError("invoice: truncated tagged field")
-        tag = _TAG_CHARS.get(words[position])
-        length = words[position + 1] * 32 + words[position + 2]
-        data = words[position + 3 : position + 3 + length]
-        if len(data) != length:
+        reader = _FIELD_READERS.get(words[position])
+        start = position + 3
+        position = start + words[position + 1] * 32 + words[position + 2]
+        if position > len(words):
             raise DecodeError("invoice: tagged field longer than the invoice")
-        position += 3 + length
-        if tag is not None:
-            _apply_field(fields, tag, data)
+        if reader is not None:
+            reader(fields, digits[start:position])
     return fields
 
 
-def _apply_field(fields: _Fields, tag: str, data: list[int]) -> None:
-    if tag in _FIXED_LENGTHS:
-        if len(data) == _FIXED_LENGTHS[tag]:
-            _apply_fixed(fields, tag, words_to_bytes(data))
-        return  # wrong-length fixed fields are skipped, as the BOLT 11 examples show
-    if tag in "xc9" and data and data[0] == 0:
+def _fixed_bytes(data: bytes, length: int) -> bytes | None:
+    """The bytes of a fixed-length field, or None when its length is wrong: such fields
+    are skipped, as the BOLT 11 examples show."""
+    return _digits_to_bytes(data) if len(data) == length else None
+
+
+def _minimal_int(data: bytes, tag: str) -> int:
+    if data[:1] == b"0":
         raise DecodeError(f"invoice: field {tag} has a non-minimal length")
-    if tag == "d" and fields.description is None and fields.description_hash is None:
+    return _digits_to_int(data)
+
+
+def _read_payment_hash(fields: _Fields, data: bytes) -> None:
+    value = _fixed_bytes(data, _HASH_WORDS)
+    if value is not None and fields.payment_hash is None:
+        fields.payment_hash = value
+
+
+def _read_payment_secret(fields: _Fields, data: bytes) -> None:
+    value = _fixed_bytes(data, _HASH_WORDS)
+    if value is not None and fields.payment_secret is None:
+        fields.payment_secret = value
+
+
+def _read_payee(fields: _Fields, data: bytes) -> None:
+    value = _fixed_bytes(data, _PUBKEY_WORDS)
+    if value is not None and fields.payee is None:
+        fields.payee = value
+
+
+def _read_description(fields: _Fields, data: bytes) -> None:
+    if fields.description is None and fields.description_hash is None:
         try:
-            fields.description = words_to_bytes(data).decode("utf-8")
+            fields.description = _digits_to_bytes(data).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise DecodeError("invoice: description is not UTF-8") from exc
-        fields.descriptions += 1
-    elif tag == "d":
-        fields.descriptions += 1
-    elif tag == "x" and fields.expiry is None:
-        fields.expiry = words_to_int(data)
-    elif tag == "c" and fields.min_final_cltv is None:
-        fields.min_final_cltv = words_to_int(data)
-    elif tag == "9" and fields.features is None:
-        number = words_to_int(data)
+    fields.descriptions += 1
+
+
+def _read_description_hash(fields: _Fields, data: bytes) -> None:
+    value = _fixed_bytes(data, _HASH_WORDS)
+    if value is None:
+        return
+    if fields.description_hash is None and fields.description is None:
+        fields.description_hash = value
+    fields.descriptions += 1
+
+
+def _read_expiry(fields: _Fields, data: bytes) -> None:
+    value = _minimal_int(data, "x")
+    if fields.expiry is None:
+        fields.expiry = value
+
+
+def _read_min_final_cltv(fields: _Fields, data: bytes) -> None:
+    value = _minimal_int(data, "c")
+    if fields.min_final_cltv is None:
+        fields.min_final_cltv = value
+
+
+def _read_features(fields: _Fields, data: bytes) -> None:
+    number = _minimal_int(data, "9")
+    if fields.features is None:
         fields.features = frozenset(bit for bit in range(number.bit_length()) if number >> bit & 1)
-    elif tag == "m" and fields.metadata is None:
-        fields.metadata = words_to_bytes(data)
-    elif tag == "f" and data and data[0] <= 18:
-        fields.fallbacks += ((data[0], words_to_bytes(data[1:])),)
-    elif tag == "r":
-        fields.routes += (_route(words_to_bytes(data)),)
 
 
-def _apply_fixed(fields: _Fields, tag: str, value: bytes) -> None:
-    if tag == "p" and fields.payment_hash is None:
-        fields.payment_hash = value
-    elif tag == "s" and fields.payment_secret is None:
-        fields.payment_secret = value
-    elif tag == "n" and fields.payee is None:
-        fields.payee = value
-    elif tag == "h":
-        if fields.description_hash is None and fields.description is None:
-            fields.description_hash = value
-        fields.descriptions += 1
+def _read_metadata(fields: _Fields, data: bytes) -> None:
+    if fields.metadata is None:
+        fields.metadata = _digits_to_bytes(data)
+
+
+def _read_fallback(fields: _Fields, data: bytes) -> None:
+    version = _digits_to_int(data[:1])
+    if data and version <= 18:  # higher versions are unknown and skipped
+        fields.fallbacks += ((version, _digits_to_bytes(data[1:])),)
+
+
+def _read_route_hint(fields: _Fields, data: bytes) -> None:
+    fields.routes += (_route(_digits_to_bytes(data)),)
+
+
+_FIELD_READERS: dict[int, Callable[[_Fields, bytes], None]] = {
+    1: _read_payment_hash,  # p
+    16: _read_payment_secret,  # s
+    19: _read_payee,  # n
+    13: _read_description,  # d
+    23: _read_description_hash,  # h
+    6: _read_expiry,  # x
+    24: _read_min_final_cltv,  # c
+    5: _read_features,  # 9
+    27: _read_metadata,  # m
+    9: _read_fallback,  # f
+    3: _read_route_hint,  # r
+}
+"""Tagged-field readers by tag word; unknown tags are skipped. A repeated field keeps
+its first value (its data is still checked), as BOLT 11 readers must."""
 
 
 def _route(raw: bytes) -> tuple[RouteHop, ...]:

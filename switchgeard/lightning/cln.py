@@ -20,7 +20,7 @@ from switchgeard.errors import BackendProtocolError, BackendRejected, BackendUna
 from switchgeard.lightning._proto import cln
 from switchgeard.lightning.adapter import Dial, NodeAdapter
 from switchgeard.lightning.arguments import invoice_arguments, parse_payment_hash
-from switchgeard.lightning.credentials import Identity, client_context
+from switchgeard.lightning.credentials import Identity, client_trust
 from switchgeard.lightning.endpoints import ClnEndpoint
 from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus, Settlement
 from switchgeard.lightning.watch import Backoff
@@ -41,7 +41,7 @@ class ClnBackend(NodeAdapter[cln.NodeStub]):
     def __init__(self, endpoint: ClnEndpoint, *, key: NodeKey, name: str, cfg: LightningConfig):
         who = Identity(key=key, name=name)
         trusted = tuple(p for p in (cfg.trusted_roots_file, endpoint.ca_cert_path) if p)
-        tls = client_context(
+        trust = client_trust(
             who,
             trusted=trusted,
             client_cert=endpoint.client_cert_path,
@@ -50,7 +50,7 @@ class ClnBackend(NodeAdapter[cln.NodeStub]):
         dial = Dial(
             url=endpoint.url,
             domain=endpoint.domain,
-            tls=tls,
+            trust=trust,
             trusted=trusted,
             credential=f"client certificate {endpoint.client_cert_path}",
             mutual_tls=True,

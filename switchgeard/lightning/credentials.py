@@ -35,6 +35,36 @@ def read_macaroon_hex(path: str, who: Identity) -> str:
     return data.hex()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Trust:
+    """One node's TLS trust and identity, twice: as a standard-library context (checked
+    here, and used to diagnose failed connections) and as PEM for grpcio."""
+
+    context: ssl.SSLContext
+    roots: bytes | None
+    """The ``trusted`` files and the system roots; None: grpcio's built-in roots."""
+    client_pair: tuple[bytes, bytes] | None = None
+    """(private key, certificate chain) for mutual TLS."""
+
+
+def client_trust(
+    who: Identity,
+    *,
+    trusted: tuple[str | Path, ...],
+    client_cert: str | None = None,
+    client_key: str | None = None,
+) -> Trust:
+    """System roots plus ``trusted`` files, and an optional client pair; every file is
+    read and checked now."""
+    context = client_context(who, trusted=trusted, client_cert=client_cert, client_key=client_key)
+    roots = b"".join(_read_pem(path, who) for path in trusted)
+    pair = None
+    if client_cert is not None and client_key is not None:
+        pair = (_read_pem(client_key, who), _read_pem(client_cert, who))
+    all_roots = roots + _system_roots() if roots else None
+    return Trust(context=context, roots=all_roots, client_pair=pair)
+
+
 def client_context(
     who: Identity,
     *,
@@ -51,6 +81,25 @@ def client_context(
     if client_cert is not None and client_key is not None:
         _load_pair(context, client_cert, client_key, who)
     return context
+
+
+def _read_pem(path: str | Path, who: Identity) -> bytes:
+    try:
+        return Path(path).read_bytes().rstrip(b"\n") + b"\n"
+    except OSError as exc:
+        raise who.auth_error(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _system_roots() -> bytes:
+    """The system's CA bundle (PEM), or nothing when the platform keeps none in a file."""
+    paths = ssl.get_default_verify_paths()
+    for candidate in (paths.cafile, paths.openssl_cafile):
+        if candidate:
+            try:
+                return Path(candidate).read_bytes()
+            except OSError:
+                continue
+    return b""
 
 
 def _load_roots(context: ssl.SSLContext, path: str, who: Identity) -> None:

@@ -19,7 +19,7 @@ from switchgeard.errors import BackendUnavailable
 from switchgeard.lightning._proto import lnrpc
 from switchgeard.lightning.adapter import Dial, NodeAdapter
 from switchgeard.lightning.arguments import invoice_arguments, parse_payment_hash
-from switchgeard.lightning.credentials import Identity, client_context, read_macaroon_hex
+from switchgeard.lightning.credentials import Identity, client_trust, read_macaroon_hex
 from switchgeard.lightning.endpoints import LndEndpoint
 from switchgeard.lightning.interface import Invoice, InvoiceState, NodeStatus, Settlement
 from switchgeard.lightning.watch import Backoff
@@ -39,13 +39,13 @@ class LndBackend(NodeAdapter[lnrpc.LightningStub]):
     def __init__(self, endpoint: LndEndpoint, *, key: NodeKey, name: str, cfg: LightningConfig):
         who = Identity(key=key, name=name)
         trusted = tuple(p for p in (cfg.trusted_roots_file, endpoint.tls_cert_path) if p)
-        tls = client_context(who, trusted=trusted)
+        trust = client_trust(who, trusted=trusted)
         self._metadata = {"macaroon": read_macaroon_hex(endpoint.macaroon_path, who)}
         self._amp = endpoint.amp_invoice
         dial = Dial(
             url=endpoint.url,
             domain=endpoint.domain,
-            tls=tls,
+            trust=trust,
             trusted=trusted,
             credential=f"macaroon {endpoint.macaroon_path}",
         )

@@ -1,20 +1,17 @@
-"""``Rpc``: one node connection whose calls are bounded, bridged and error-translated.
+"""``Rpc``: one node connection whose calls are bounded and error-translated.
 
 The adapters (lnd.py, cln.py) describe *what* to ask; ``Rpc`` makes sure every call runs
-on the bridge under a deadline and that only ``BackendError`` subclasses come out.
+under a deadline and that only ``BackendError`` subclasses come out.
 """
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
-from grpclib.client import Channel
-
 from switchgeard.errors import BackendUnavailable
 from switchgeard.lightning._bridge import GrpcLink, Target
-from switchgeard.lightning.credentials import Identity
+from switchgeard.lightning.credentials import Identity, Trust
 from switchgeard.lightning.endpoints import split_url
 from switchgeard.lightning.translate import Context, translate_errors
 
@@ -22,13 +19,20 @@ StubT = TypeVar("StubT")
 ResultT = TypeVar("ResultT")
 
 
-def make_target(url: str, domain: str | None, tls: ssl.SSLContext, who: Identity) -> Target:
+def make_target(url: str, domain: str | None, trust: Trust, who: Identity) -> Target:
     """Parse the endpoint URL; a malformed one is a ``BackendUnavailable`` naming it."""
     try:
         host, port = split_url(url)
     except ValueError as exc:
         raise BackendUnavailable(str(exc), key=who.key, name=who.name) from exc
-    return Target(host=host, port=port, tls=tls, server_name=domain or None)
+    return Target(
+        host=host,
+        port=port,
+        tls=trust.context,
+        roots=trust.roots,
+        client_pair=trust.client_pair,
+        server_name=domain or None,
+    )
 
 
 class Rpc(Generic[StubT]):
@@ -37,10 +41,10 @@ class Rpc(Generic[StubT]):
     def __init__(
         self,
         target: Target,
-        make_stub: Callable[[Channel], StubT],
+        stub_class: type[StubT],
         context: Context,
     ) -> None:
-        self._link = GrpcLink(target, make_stub)
+        self._link = GrpcLink(target, stub_class)
         self.context = context
 
     @property

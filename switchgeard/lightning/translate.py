@@ -1,4 +1,4 @@
-"""Translate grpclib, TLS and socket failures into ``BackendError`` classes, once.
+"""Translate gRPC, TLS and socket failures into ``BackendError`` classes, once.
 
 ``translate_errors`` wraps every adapter call. The mapping follows what the caller should
 do: retry elsewhere (``BackendUnavailable``), not retry blindly (``BackendRejected``),
@@ -15,9 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import trio
-from grpclib.const import Status
-from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
-from h2.exceptions import H2Error
+from grpc import StatusCode as Status
 
 from switchgeard.errors import (
     BackendAuthError,
@@ -26,6 +24,7 @@ from switchgeard.errors import (
     BackendRejected,
     BackendUnavailable,
 )
+from switchgeard.lightning._bridge import CallFailed, ConnectionLost
 from switchgeard.lightning.credentials import Identity
 
 _REJECTED = frozenset(
@@ -63,7 +62,7 @@ def translate_errors(context: Context) -> Iterator[None]:
         yield
     except BackendError:
         raise
-    except GRPCError as exc:
+    except CallFailed as exc:
         raise _from_status(context, exc) from exc
     except trio.TooSlowError as exc:
         message = f"no answer from {context.target} within {context.timeout:g}s"
@@ -72,15 +71,8 @@ def translate_errors(context: Context) -> Iterator[None]:
         raise _untrusted_server(context, exc) from exc
     except ssl.SSLError as exc:
         raise _tls_failure(context, exc) from exc
-    except StreamTerminatedError as exc:
+    except ConnectionLost as exc:
         raise _connection_lost(context, exc) from exc
-    except ProtocolError as exc:
-        message = f"gRPC protocol violation from {context.target}: {exc}"
-        raise BackendProtocolError(message, **_ids(context)) from exc
-    except H2Error as exc:
-        # grpclib lets some through, e.g. a stream the connection dropped under the call.
-        message = f"HTTP/2 stream to {context.target} failed: {type(exc).__name__} {exc}"
-        raise BackendUnavailable(message, **_ids(context)) from exc
     except OSError as exc:
         message = f"cannot reach {context.target}: {exc.strerror or exc}"
         raise BackendUnavailable(message, **_ids(context)) from exc
@@ -93,8 +85,8 @@ def _ids(context: Context) -> dict[str, str]:
     return {"key": context.who.key, "name": context.who.name}
 
 
-def _from_status(context: Context, exc: GRPCError) -> BackendError:
-    detail = exc.message or exc.status.name
+def _from_status(context: Context, exc: CallFailed) -> BackendError:
+    detail = exc.details or exc.status.name
     if exc.status in _AUTH or (
         exc.status is Status.UNKNOWN and _LND_AUTH_TEXT.search(detail) is not None
     ):
@@ -102,6 +94,9 @@ def _from_status(context: Context, exc: GRPCError) -> BackendError:
         return BackendAuthError(message, **_ids(context))
     if exc.status in _REJECTED:
         return BackendRejected(f"node rejected the request: {detail}", **_ids(context))
+    if exc.status is Status.DEADLINE_EXCEEDED:
+        message = f"no answer from {context.target} within the node's deadline: {detail}"
+        return BackendUnavailable(message, **_ids(context))
     if exc.status is Status.UNIMPLEMENTED:
         message = f"node does not implement this call (wrong node type or version?): {detail}"
         return BackendProtocolError(message, **_ids(context))
@@ -128,7 +123,7 @@ def _tls_failure(context: Context, exc: ssl.SSLError) -> BackendError:
     return BackendUnavailable(f"TLS with {context.target} failed: {reason}", **_ids(context))
 
 
-def _connection_lost(context: Context, exc: StreamTerminatedError) -> BackendError:
+def _connection_lost(context: Context, exc: ConnectionLost) -> BackendError:
     if context.mutual_tls:
         # With TLS 1.3 a refused client certificate shows up after the handshake as a
         # lost connection, not as an SSL error; name the likely cause.

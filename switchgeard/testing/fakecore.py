@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 import coincurve
 import trio
@@ -295,8 +295,9 @@ class _DroppingServer(Server):
     """A grpclib server that also drops its open connections when closed.
 
     ``Server.close`` only stops listening and cancels handlers; a node that goes down
-    also breaks every connection, which clients must notice. (Relies on grpclib 0.4's
-    ``_protocol_factory``, pinned in pyproject.)
+    also breaks every connection, which clients must notice. Connections are aborted,
+    as a stopped process's are: a polite TLS close_notify is not what clients see then.
+    (Relies on grpclib 0.4's ``_protocol_factory``, pinned in pyproject.)
     """
 
     def __init__(self, services: Iterable[Any]) -> None:
@@ -317,7 +318,7 @@ class _DroppingServer(Server):
     def close(self) -> None:
         super().close()
         for transport in self.transports:
-            transport.close()
+            cast(asyncio.Transport, transport).abort()
         self.transports.clear()
 
 

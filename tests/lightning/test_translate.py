@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from grpclib.const import Status
-from grpclib.exceptions import GRPCError, ProtocolError
+from grpc import StatusCode as Status
 
 from switchgeard.errors import (
     BackendAuthError,
@@ -13,6 +12,7 @@ from switchgeard.errors import (
     BackendRejected,
     BackendUnavailable,
 )
+from switchgeard.lightning._bridge import CallFailed, ConnectionLost
 from switchgeard.lightning.credentials import Identity
 from switchgeard.lightning.translate import Context, translate_errors
 
@@ -28,18 +28,18 @@ CONTEXT = Context(
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
-        (GRPCError(Status.UNAUTHENTICATED, "no"), BackendAuthError),
-        (GRPCError(Status.PERMISSION_DENIED, "no"), BackendAuthError),
-        (GRPCError(Status.UNKNOWN, "expected 1 macaroon, got 0"), BackendAuthError),
-        (GRPCError(Status.UNKNOWN, "something broke"), BackendUnavailable),
-        (GRPCError(Status.UNAVAILABLE), BackendUnavailable),
-        (GRPCError(Status.RESOURCE_EXHAUSTED), BackendUnavailable),
-        (GRPCError(Status.DEADLINE_EXCEEDED), BackendUnavailable),
-        (GRPCError(Status.INVALID_ARGUMENT, "bad"), BackendRejected),
-        (GRPCError(Status.OUT_OF_RANGE), BackendRejected),
-        (GRPCError(Status.ALREADY_EXISTS), BackendRejected),
-        (GRPCError(Status.UNIMPLEMENTED), BackendProtocolError),
-        (ProtocolError("bad frame"), BackendProtocolError),
+        (CallFailed(Status.UNAUTHENTICATED, "no"), BackendAuthError),
+        (CallFailed(Status.PERMISSION_DENIED, "no"), BackendAuthError),
+        (CallFailed(Status.UNKNOWN, "expected 1 macaroon, got 0"), BackendAuthError),
+        (CallFailed(Status.UNKNOWN, "something broke"), BackendUnavailable),
+        (CallFailed(Status.UNAVAILABLE, ""), BackendUnavailable),
+        (CallFailed(Status.RESOURCE_EXHAUSTED, ""), BackendUnavailable),
+        (CallFailed(Status.DEADLINE_EXCEEDED, ""), BackendUnavailable),
+        (CallFailed(Status.INVALID_ARGUMENT, "bad"), BackendRejected),
+        (CallFailed(Status.OUT_OF_RANGE, ""), BackendRejected),
+        (CallFailed(Status.ALREADY_EXISTS, ""), BackendRejected),
+        (CallFailed(Status.UNIMPLEMENTED, ""), BackendProtocolError),
+        (ConnectionLost("closed after the TLS handshake"), BackendUnavailable),
         (ConnectionRefusedError(111, "Connection refused"), BackendUnavailable),
         (ValueError("cannot decode"), BackendProtocolError),
     ],
