@@ -5,6 +5,9 @@ what is wrong. It follows the reader requirements of BOLT 11: the checksum, the 
 and its multiplier (``p`` amounts must end in 0), exactly one ``p`` and ``s``, exactly
 one of ``d``/``h``, unknown even feature bits rejected, and the signature checked: with
 ``n`` the signer must equal ``n`` and S must be low; without it the payee is recovered.
+
+Every invoice a node returns passes through here, so the words stay base-32 digits
+(``bech32.split_digits``) and each field is one ``int(..., 32)`` call, not a loop.
 """
 
 from __future__ import annotations
@@ -89,7 +92,7 @@ def words_to_int(words: list[int]) -> int:
 def _digits_to_bytes(digits: bytes, *, pad: bool = False) -> bytes:
     """``words_to_bytes`` for words given as base-32 digits (see ``bech32.split_digits``)."""
     bits = len(digits) * 5
-    number = _digits_to_int(digits)
+    number = int(digits, 32) if digits else 0
     if pad:
         return (number << (-bits % 8)).to_bytes(-(-bits // 8), "big")
     leftover = bits % 8
@@ -99,7 +102,7 @@ def _digits_to_bytes(digits: bytes, *, pad: bool = False) -> bytes:
 
 
 def _digits_to_int(digits: bytes) -> int:
-    return int(digits, 32) if digits else 0
+    return int(digits, 32) if digits else 0  # int() refuses b""
 
 
 def parse_hrp(hrp: str) -> tuple[str, Msat | None]:
@@ -125,11 +128,11 @@ def decode_invoice(text: str) -> DecodedInvoice:
     if len(digits) < _TIMESTAMP_WORDS + _SIGNATURE_WORDS:
         raise DecodeError("invoice: too short")
     body = digits[:-_SIGNATURE_WORDS]
-    signature = _digits_to_bytes(digits[-_SIGNATURE_WORDS:])
+    signature = int(digits[-_SIGNATURE_WORDS:], 32).to_bytes(65, "big")  # 520 bits, no padding
     fields = _read_fields(body[_TIMESTAMP_WORDS:])
     digest = hashlib.sha256(hrp.encode() + _digits_to_bytes(body, pad=True)).digest()
     payee = _check_signature(signature, digest, fields.payee)
-    return fields.build(currency, amount, _digits_to_int(body[:_TIMESTAMP_WORDS]), payee)
+    return fields.build(currency, amount, int(body[:_TIMESTAMP_WORDS], 32), payee)
 
 
 @dataclass(slots=True)
@@ -156,9 +159,8 @@ class _Fields:
             raise DecodeError("invoice: missing payment secret (s)")
         if self.descriptions != 1:
             raise DecodeError("invoice: needs exactly one of description (d) or hash (h)")
-        unknown_even = {bit for bit in self.features or () if bit % 2 == 0} - KNOWN_FEATURES
-        if unknown_even:
-            raise DecodeError(f"invoice: unknown required feature bits {sorted(unknown_even)}")
+        if self.features and not self.features <= KNOWN_FEATURES:
+            _check_unknown_features(self.features)
         return DecodedInvoice(
             currency=currency,
             amount_msat=amount,
@@ -179,18 +181,25 @@ class _Fields:
         )
 
 
+def _check_unknown_features(features: frozenset[int]) -> None:
+    unknown_even = {bit for bit in features if bit % 2 == 0} - KNOWN_FEATURES
+    if unknown_even:
+        raise DecodeError(f"invoice: unknown required feature bits {sorted(unknown_even)}")
+
+
 def _read_fields(digits: bytes) -> _Fields:
     """The tagged fields of ``digits`` (words as base-32 digits, timestamp removed)."""
     fields = _Fields()
     words = digits.translate(_WORD_OF_DIGIT)  # the tags and lengths, as numbers
+    end = len(words)
     position = 0
-    while position < len(words):
-        if position + 3 > len(words):
+    while position < end:
+        if position + 3 > end:
             raise DecodeError("invoice: truncated tagged field")
         reader = _FIELD_READERS.get(words[position])
         start = position + 3
         position = start + words[position + 1] * 32 + words[position + 2]
-        if position > len(words):
+        if position > end:
             raise DecodeError("invoice: tagged field longer than the invoice")
         if reader is not None:
             reader(fields, digits[start:position])
@@ -260,7 +269,17 @@ def _read_min_final_cltv(fields: _Fields, data: bytes) -> None:
 def _read_features(fields: _Fields, data: bytes) -> None:
     number = _minimal_int(data, "9")
     if fields.features is None:
-        fields.features = frozenset(bit for bit in range(number.bit_length()) if number >> bit & 1)
+        fields.features = _set_bits(number)
+
+
+def _set_bits(number: int) -> frozenset[int]:
+    """The positions of ``number``'s one bits, visiting only those (features are sparse)."""
+    bits = []
+    while number:
+        lowest = number & -number
+        bits.append(lowest.bit_length() - 1)
+        number ^= lowest
+    return frozenset(bits)
 
 
 def _read_metadata(fields: _Fields, data: bytes) -> None:
@@ -291,8 +310,8 @@ _FIELD_READERS: dict[int, Callable[[_Fields, bytes], None]] = {
     9: _read_fallback,  # f
     3: _read_route_hint,  # r
 }
-"""Tagged-field readers by tag word; unknown tags are skipped. A repeated field keeps
-its first value (its data is still checked), as BOLT 11 readers must."""
+"""Tagged-field readers by tag word; unknown tags are skipped. A repeated field keeps its
+first value."""
 
 
 def _route(raw: bytes) -> tuple[RouteHop, ...]:
