@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import outcome
 import trio
@@ -109,6 +109,26 @@ class Database(Protocol):
         may run on the calling thread when it can do so without waiting (SQLite, on a
         connection of its own that never waits for a lock); otherwise, and on engines that
         cannot, it runs as any other call.
+        """
+        ...
+
+
+class WouldWait(Exception):
+    """``run_inline`` would have had to wait (a lock held, the engine closed): nothing was
+    written; run the work with ``Database.run`` instead."""
+
+
+@runtime_checkable
+class InlineWrites(Protocol):
+    """An engine that can run a short write on the calling thread, without an await.
+
+    Optional (SQLite has it, PostgreSQL does not): a caller finds it with ``isinstance``.
+    """
+
+    def run_inline(self, work: Callable[[Tx], T]) -> T:
+        """Run ``work``, a short non-durable write of exactly one autocommit statement, now,
+        on the calling thread: committed when it returns. Raise ``WouldWait`` instead of
+        waiting for anything, having written nothing; other errors as ``Database.run``.
         """
         ...
 

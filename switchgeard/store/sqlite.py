@@ -8,14 +8,14 @@ on power loss, until the next durable commit or checkpoint flushes the WAL. Auto
 mode (``isolation_level=None``) with explicit ``BEGIN IMMEDIATE``/``COMMIT``, each
 transaction inside one thread call; a cancelled caller interrupts the running statement.
 
-``inline`` writes (one non-durable statement: the ledger's batch insert, on every LNURL
-callback) run on the calling trio thread, on a second connection that never waits: no
-busy timeout (a write lock held by the worker connection or another process sends the
-write to the worker thread instead, which waits for it as usual) and no automatic
-checkpoint (a checkpoint fsyncs the database file). Handing each batch to a worker
-thread cost more than the statement itself, and under load the thread waited for the
-GIL. The checkpoints the inline connection skips are run by ``run_checkpointer`` on the
-worker connection, in its thread.
+``inline`` writes (one non-durable statement: the ledger's insert, on every LNURL
+callback; ``run_inline`` runs one without an await) run on the calling trio thread, on a
+second connection that never waits: no busy timeout (a write lock held by the worker
+connection or another process sends the write to the worker thread instead, which waits
+for it as usual) and no automatic checkpoint (a checkpoint fsyncs the database file).
+Handing each batch to a worker thread cost more than the statement itself, and under load
+the thread waited for the GIL. The checkpoints the inline connection skips are run by
+``run_checkpointer`` on the worker connection, in its thread.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from switchgeard.store.engine import (
     T,
     Tx,
     Violation,
+    WouldWait,
     run_interruptible,
 )
 
@@ -110,15 +111,19 @@ class SqliteDatabase:
     ) -> T:
         if inline and self._inline is not None and write and not atomic and not durable:
             try:
-                return self._run_inline(self._inline, work)
-            except _Busy:
+                return self.run_inline(work)
+            except WouldWait:
                 self.inline_busy += 1
         async with self._limiter:
             job = partial(self._transact, work, write=write, atomic=atomic, durable=durable)
             return await run_interruptible(job, self._conn.interrupt)
 
-    def _run_inline(self, conn: sqlite3.Connection, work: Callable[[Tx], T]) -> T:
-        """One autocommit statement on the calling thread; ``_Busy`` if it would wait."""
+    def run_inline(self, work: Callable[[Tx], T]) -> T:
+        """One autocommit statement on the calling thread, on the inline connection;
+        ``WouldWait`` if the database is locked (or closed). See ``InlineWrites``."""
+        conn = self._inline
+        if conn is None:
+            raise WouldWait
         try:
             result = work(SqliteTx(conn))
         except StoreUnavailable as exc:
@@ -126,7 +131,7 @@ class SqliteDatabase:
             if isinstance(cause, sqlite3.OperationalError) and (
                 getattr(cause, "sqlite_errorcode", None) in _BUSY
             ):
-                raise _Busy from exc
+                raise WouldWait from exc
             raise
         self.inline_writes += 1
         self._wrote.set()
@@ -207,10 +212,6 @@ class SqliteDatabase:
                 self._inline.close()
                 self._inline = None
             await trio.to_thread.run_sync(self._conn.close)
-
-
-class _Busy(Exception):
-    """An inline statement found the database locked (it would have had to wait)."""
 
 
 def _passive_checkpoint(tx: Tx) -> None:

@@ -1,5 +1,6 @@
-"""SQLite inline ledger writes: on the trio thread when free, the worker thread when locked,
-and checkpoints by the checkpointer instead of the inline connection."""
+"""SQLite inline ledger writes: on the trio thread when free (by a caller itself, for the
+callers of its round), the worker thread when locked, and checkpoints by the checkpointer
+instead of the inline connection."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import trio
 
 from store import samples
 from switchgeard.config.model import StoreConfig
+from switchgeard.errors import StoreError
 from switchgeard.store import ledger, open_database
 from switchgeard.store.migrate import migrate
 from switchgeard.store.sql_store import SqlStore
@@ -80,6 +82,60 @@ async def test_a_held_write_lock_sends_the_entry_to_the_worker_thread(tmp_path: 
         assert database.inline_busy == 1
         entry = await store.get_invoice(samples.invoice(7).payment_hash)
         assert entry.bolt11 == samples.invoice(7).bolt11
+
+
+async def test_an_entry_is_committed_when_record_returns(tmp_path: Path) -> None:
+    async with _migrated(tmp_path) as (database, config, path):
+        store = SqlStore(database, config, clock=samples.FakeClock())
+        reader = sqlite3.connect(path, isolation_level=None)
+        for seed in range(1, 4):
+            entry = samples.invoice(seed)
+            await store.record_invoice(entry)
+            found = reader.execute(
+                "SELECT bolt11 FROM invoice WHERE payment_hash = ?", (entry.payment_hash,)
+            ).fetchall()
+            assert found == [(entry.bolt11,)]
+        reader.close()
+        assert store.ledger_writer.direct == 3 and store.ledger_writer.drains == 0
+        assert database.inline_writes >= 3  # the checkpointer has them to copy
+
+
+async def test_a_locked_database_loses_no_entry_of_a_cancelled_caller(tmp_path: Path) -> None:
+    """Locked, the callers' group goes to the drain; callers cancelled while their entry
+    waits only stop waiting: every entry of the batch is written once the lock is free."""
+    async with _migrated(tmp_path) as (database, config, path):
+        store = SqlStore(database, config, clock=samples.FakeClock())
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # another process's writer, say
+        entries = [samples.invoice(seed) for seed in range(1, 6)]
+        scopes = [trio.CancelScope() for _ in entries]
+        outcomes: dict[int, str] = {}
+
+        async def record(index: int) -> None:
+            with scopes[index]:
+                try:
+                    await store.record_invoice(entries[index])
+                except StoreError as exc:
+                    outcomes[index] = type(exc).__name__
+                else:
+                    outcomes[index] = "ok"
+
+        async with trio.open_nursery() as nursery:
+            for index in range(len(entries)):
+                nursery.start_soon(record, index)
+            with trio.fail_after(5):
+                while database.inline_busy == 0:  # the batch waits in the worker thread
+                    await trio.sleep(0.01)
+            scopes[0].cancel()
+            scopes[3].cancel()
+            await trio.sleep(0.05)
+            other.execute("COMMIT")
+        other.close()
+        assert outcomes == {1: "ok", 2: "ok", 4: "ok"}
+        writer = store.ledger_writer
+        assert (writer.direct, writer.drains, writer.batches) == (0, 1, 1)
+        for entry in entries:
+            assert await store.get_invoice(entry.payment_hash) == entry
 
 
 async def test_inline_writes_leave_checkpoints_to_the_checkpointer(tmp_path: Path) -> None:
