@@ -1,7 +1,12 @@
 """``NodeAdapter``: what the LND and CLN adapters share.
 
-Who the node is, its two connections (calls, and the long-lived settlement watch), the
-identity check on ``status`` and the validation of every invoice a node returns.
+Who the node is, its connection, the identity check on ``status`` and the validation of
+every invoice a node returns.
+
+Calls and the long-lived settlement watch share one channel. Besides needing one
+connection per node instead of two, that keeps grpcio's completion thread for the
+channel alive: grpcio stops it whenever no call is outstanding and starts a new thread
+for the next call, which under bursty load happened every few invoices.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ class Dial:
 
 
 class NodeAdapter(Generic[StubT]):
-    """Base of the node adapters; ``rpc`` serves calls, ``_watch_rpc`` the settlement watch."""
+    """Base of the node adapters; ``rpc`` serves calls and the settlement watch."""
 
     def __init__(
         self, who: Identity, cfg: LightningConfig, dial: Dial, stub_class: type[StubT]
@@ -54,7 +59,6 @@ class NodeAdapter(Generic[StubT]):
             timeout=float(cfg.call_timeout),
         )
         self.rpc = Rpc(target, stub_class, context)
-        self._watch_rpc = Rpc(target, stub_class, context)
 
     @property
     def key(self) -> NodeKey:
@@ -101,5 +105,4 @@ class NodeAdapter(Generic[StubT]):
 
     async def aclose(self) -> None:
         with trio.CancelScope(shield=True):
-            await self._watch_rpc.aclose()
             await self.rpc.aclose()

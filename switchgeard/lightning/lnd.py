@@ -138,7 +138,7 @@ class LndBackend(NodeAdapter[lnrpc.LightningStub]):
         """Settlements above ``after`` from one subscription; None (then the end) after
         ``LONG_POLL`` without any message."""
         request = lnrpc.InvoiceSubscription(settle_index=after)
-        stream = self._watch_rpc.stream(
+        stream = self.rpc.stream(
             lambda stub: stub.subscribe_invoices(request, metadata=self._metadata)
         )
         try:
