@@ -5,9 +5,9 @@ management run in grpcio's own threads; a trio task waiting for a unary call par
 until grpcio's completion callback reschedules it through the trio token, so the trio
 thread spends its time only on encoding and decoding messages. Every ``call`` is bounded
 by ``trio.fail_after``; cancelling it cancels the RPC, so the node sees the stream reset
-and cancels its handler. A server stream is read in a worker thread, one message at a
-time. A channel that failed below gRPC is closed and dialled again on next use, so a
-restarted node is used again at once (grpcio's own reconnect backoff never applies).
+and cancels its handler. A server stream is read by a thread of its own (``_stream``).
+A channel that failed below gRPC is closed and dialled again on next use, so a restarted
+node is used again at once (grpcio's own reconnect backoff never applies).
 
 A failure below gRPC (refused connection, TLS) arrives from grpcio as an UNAVAILABLE
 status with a terse text; ``diagnose`` then repeats the connection and handshake with
@@ -33,6 +33,8 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 import grpc
 import trio
 import trio_asyncio
+
+from switchgeard.lightning._stream import ServerStream
 
 StubT = TypeVar("StubT")
 ResultT = TypeVar("ResultT")
@@ -266,9 +268,9 @@ class _GrpcioCalls:
         timeout: float | None = None,
         deadline: object = None,
         metadata: Mapping[str, str] | None = None,
-    ) -> _ServerStream[MessageT]:
+    ) -> ServerStream[MessageT]:
         method: _StreamMethod = self._method(route, response_type, unary=False)
-        return _ServerStream(method(request, metadata=_pairs(metadata)))
+        return ServerStream(method(request, metadata=_pairs(metadata)), _failed)
 
     def _method(self, route: str, response_type: type[Any], *, unary: bool) -> Any:
         method = self._methods.get(route)
@@ -313,46 +315,6 @@ async def _completion(future: grpc.Future[Any]) -> None:
 
     future.add_done_callback(done)
     await trio.lowlevel.wait_task_rescheduled(abort)
-
-
-_END = object()
-
-
-class _ServerStream(Generic[MessageT]):
-    """A server stream's messages, each read by a worker thread.
-
-    Not an async generator: the generated stubs iterate it without closing it, so the
-    call is cancelled when the stream fails, ends, or is dropped (its consumer closed).
-    """
-
-    def __init__(self, call: Any) -> None:
-        self._call = call
-
-    def __aiter__(self) -> _ServerStream[MessageT]:
-        return self
-
-    async def __anext__(self) -> MessageT:
-        try:
-            item = await trio.to_thread.run_sync(_next, self._call, abandon_on_cancel=True)
-        except BaseException:
-            self._call.cancel()
-            raise
-        if item is _END:
-            raise StopAsyncIteration
-        return cast(MessageT, item)
-
-    def __del__(self) -> None:
-        self._call.cancel()
-
-
-def _next(call: Any) -> object:
-    """The stream's next message, or ``_END``; a worker thread blocks here."""
-    try:
-        return next(call)
-    except StopIteration:
-        return _END
-    except grpc.RpcError as exc:
-        raise _failed(exc) from None
 
 
 def _failed(exc: grpc.RpcError) -> CallFailed:
