@@ -143,9 +143,7 @@ class ClnBackend(NodeAdapter[cln.NodeStub]):
         """The invoice paid next after pay index ``after``; None after ``LONG_POLL``."""
         request = cln.WaitanyinvoiceRequest(lastpay_index=after)
         with trio.move_on_after(LONG_POLL):
-            reply = await self.rpc(
-                lambda stub: stub.wait_any_invoice(request), timeout=math.inf
-            )
+            reply = await self.rpc(lambda stub: stub.wait_any_invoice(request), timeout=math.inf)
             if reply.pay_index is None or reply.pay_index <= after:
                 message = f"WaitAnyInvoice answered pay_index {reply.pay_index} after {after}"
                 raise BackendProtocolError(message, key=self._key, name=self._name)
