@@ -22,6 +22,11 @@ T = TypeVar("T")
 Row = tuple[Any, ...]
 Violation = Literal["unique", "foreign_key", "check"]
 
+_SQLITE_TIME = "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ"
+"""SQLite's timestamp text: ``isoformat(timespec="microseconds")`` of the UTC time plus
+``Z``, fixed width so text order is time order (formatted directly: half the cost of
+``isoformat``, on every ledger insert)."""
+
 
 class ConstraintViolation(Conflict):
     """A statement broke a table constraint. ``kind`` says which sort."""
@@ -52,7 +57,15 @@ class Dialect:
         utc = value.astimezone(UTC)
         if self.name == "postgresql":
             return utc
-        return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        return _SQLITE_TIME % (
+            utc.year,
+            utc.month,
+            utc.day,
+            utc.hour,
+            utc.minute,
+            utc.second,
+            utc.microsecond,
+        )
 
     def from_db_time(self, value: object) -> datetime:
         if isinstance(value, datetime):

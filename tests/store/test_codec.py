@@ -11,7 +11,7 @@ import pytest
 
 from store import samples
 from switchgeard.errors import InvalidInput
-from switchgeard.store import codec
+from switchgeard.store import codec, values
 from switchgeard.store.records import BackendPatch, Identifier, Image, LndGrpc
 
 META_ID = "88deff7e-6a0c-4a0e-9d3b-8d7c3f6e5a21"
@@ -187,6 +187,17 @@ def test_parse_node_key() -> None:
     key = samples.node_key(3)
     assert codec.parse_node_key(key.upper()) == key
     assert codec.parse_node_key(samples.uncompressed(key)) == key
+
+
+def test_node_keys_are_checked_alike_every_time() -> None:
+    """The same answers when a key comes again (valid points are cached, refusals not)."""
+    key = samples.node_key(4)
+    for _ in range(2):
+        for text in (key, key.upper(), samples.uncompressed(key)):
+            assert values.node_key("backendKey", text) == key
+        with pytest.raises(InvalidInput, match="not a point on the secp256k1 curve") as caught:
+            values.node_key("backendKey", "02" + "00" * 32)
+        assert caught.value.field == "backendKey"
 
 
 def _png_of(size: int) -> str:

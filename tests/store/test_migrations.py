@@ -14,11 +14,13 @@ from switchgeard.errors import SchemaTooNew
 from switchgeard.store import ledger, open_database, open_store
 from switchgeard.store.engine import Tx
 from switchgeard.store.migrate import known_migrations, latest_version, migrate
-from switchgeard.store.records import InvoiceEntry, Page
+from switchgeard.store.records import InvoiceEntry, InvoiceStats, Page
+from switchgeard.units import Msat
 
 META_ID = uuid.UUID("88deff7e-6a0c-4a0e-9d3b-8d7c3f6e5a21")
 OFFER_ID = uuid.UUID("6a38ebdd-3f3a-4ad4-8b44-d6aa2f4dc6b1")
 UNSETTLED_INDEX = "invoice_unsettled_by_expiry"
+BY_BACKEND_INDEX = "invoice_by_backend"
 IMPLEMENTATION = (
     '{"ampInvoice":false,"auth":{"macaroonPath":"/m","tlsCertPath":null,"type":"path"},'
     '"domain":null,"type":"lndGrpc","url":"https://127.0.0.1:10009"}'
@@ -76,10 +78,24 @@ def _index_definition(tx: Tx, name: str) -> str | None:
     return None if row is None else " ".join(str(row[0]).split())
 
 
+def _index_names(tx: Tx, table: str) -> set[str]:
+    if tx.dialect.name == "sqlite":
+        rows = tx.rows(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,)
+        )
+    else:
+        rows = tx.rows(
+            "SELECT indexname FROM pg_indexes"
+            " WHERE schemaname = current_schema() AND tablename = ?",
+            (table,),
+        )
+    return {str(name) for (name,) in rows}
+
+
 def test_packaged_migrations_are_numbered_and_split() -> None:
     migrations = known_migrations()
     assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
-    assert latest_version() >= 3
+    assert latest_version() >= 4
     assert all(m.sql.strip() for m in migrations)
 
 
@@ -130,7 +146,7 @@ async def test_database_at_migration_2_gains_the_unsettled_index_with_entries_in
             entry.payment_hash for entry in entries
         }
         assert await database.run(partial(_index_definition, name=UNSETTLED_INDEX)) is None
-        assert await database.run(partial(migrate, now=samples.START)) == [3]
+        assert await database.run(partial(migrate, now=samples.START, target=3)) == [3]
         definition = await database.run(partial(_index_definition, name=UNSETTLED_INDEX))
     assert definition is not None
     assert "(backend_key, expires_at)" in definition
@@ -145,9 +161,41 @@ async def test_database_at_migration_2_gains_the_unsettled_index_with_entries_in
         assert found == [entries[3], entries[1]]
 
 
-async def test_fresh_database_has_the_unsettled_index(store_config: StoreConfig) -> None:
+async def test_database_at_migration_3_drops_the_by_backend_index_with_answers_intact(
+    store_config: StoreConfig,
+) -> None:
+    entries = _entries_of_version_2()
+    after = samples.START + 10 * timedelta(minutes=1)
+    async with open_database(store_config) as database:
+        assert await database.run(partial(migrate, now=samples.START, target=3)) == [1, 2, 3]
+        await database.run(partial(ledger.record_invoices, entries=entries))
+        assert await database.run(partial(_index_definition, name=BY_BACKEND_INDEX)) is not None
+        stats = await database.run(ledger.invoice_stats)
+        assert await database.run(partial(migrate, now=samples.START)) == [4]
+        assert await database.run(partial(_index_definition, name=BY_BACKEND_INDEX)) is None
+        assert await database.run(ledger.invoice_stats) == stats
+    assert stats == {
+        samples.node_key(1): InvoiceStats(issued=5, settled=1, settled_msat=Msat(5000)),
+        samples.node_key(2): InvoiceStats(issued=1, settled=0, settled_msat=Msat(0)),
+    }
+    async with open_store(store_config) as store:
+        found = await store.unsettled_invoices(samples.node_key(1), expires_after=after, limit=10)
+        assert found == [entries[3], entries[2], entries[1]]
+        assert await store.invoice_stats() == stats
+        await store.record_invoice(samples.invoice(7, 2))
+        assert (await store.invoice_stats())[samples.node_key(2)].issued == 2
+
+
+async def test_fresh_database_indexes_the_ledger_only_for_its_queries(
+    store_config: StoreConfig,
+) -> None:
+    """Every index on ``invoice`` costs each LNURL callback's insert: the primary key
+    (lookups and settlements) and the unsettled index (reconciliation) are all it has."""
     async with open_store(store_config):
         pass
     async with open_database(store_config) as database:
         definition = await database.run(partial(_index_definition, name=UNSETTLED_INDEX))
+        indexes = await database.run(partial(_index_names, table="invoice"))
+        primary = {"sqlite": "sqlite_autoindex_invoice_1", "postgresql": "invoice_pkey"}
     assert definition is not None and "WHERE" in definition and "settled_at IS NULL" in definition
+    assert indexes == {primary[database.dialect.name], UNSETTLED_INDEX}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from switchgeard.store.engine import Dialect
@@ -16,6 +17,13 @@ aware = st.datetimes(
 )
 offsets = st.integers(min_value=-23 * 60, max_value=23 * 60).map(
     lambda minutes: timezone(timedelta(minutes=minutes))
+)
+odd_offsets = st.timedeltas(
+    min_value=timedelta(hours=-24) + timedelta(microseconds=1),
+    max_value=timedelta(hours=24) - timedelta(microseconds=1),
+).map(timezone)
+any_zone: st.SearchStrategy[tzinfo | None] = st.one_of(
+    st.none(), st.just(UTC), offsets, odd_offsets, st.timezones()
 )
 
 
@@ -41,3 +49,26 @@ def test_fraction_is_shown_only_when_present() -> None:
     assert format_rfc3339(base) == "2024-01-01T00:00:00Z"
     assert format_rfc3339(base.replace(microsecond=120_000)) == "2024-01-01T00:00:00.120Z"
     assert format_rfc3339(base.replace(microsecond=5)) == "2024-01-01T00:00:00.000005Z"
+
+
+def isoformat_sqlite_text(value: datetime) -> str:
+    """``Dialect("sqlite").to_db_time`` as it was written first, through ``isoformat``."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def outcome_of(convert: Callable[[datetime], object], value: datetime) -> object:
+    try:
+        return convert(value)
+    except Exception as exc:  # the error itself is compared
+        return (type(exc), str(exc))
+
+
+@given(st.datetimes(timezones=any_zone))
+@example(datetime.min.replace(tzinfo=timezone(timedelta(hours=1))))  # before year 1 in UTC
+@example(datetime.max.replace(tzinfo=timezone(timedelta(hours=-1))))  # after 9999 in UTC
+@example(datetime(2024, 3, 31, 2, 30))  # naive
+def test_sqlite_text_is_the_isoformat_text(moment: datetime) -> None:
+    """Byte for byte, for every datetime: aware in any zone (including ones that cannot
+    be moved to UTC within the datetime range, which raise the same error), and naive
+    (taken as local time by ``astimezone``)."""
+    assert outcome_of(SQLITE.to_db_time, moment) == outcome_of(isoformat_sqlite_text, moment)
