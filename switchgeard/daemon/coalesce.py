@@ -13,9 +13,13 @@ end of a response or any other connection event.
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypercorn.events import Event, RawData
 from hypercorn.protocol.h11 import H11Protocol
 from hypercorn.trio.tcp_server import TCPServer
+
+from switchgeard.daemon.keepalive import KeepAlive
 
 _HEAD_END = b"\r\n\r\n"
 
@@ -31,9 +35,22 @@ def is_final_head(data: bytes) -> bool:
 
 
 class CoalescingTCPServer(TCPServer):
-    """hypercorn's trio ``TCPServer`` that sends an HTTP/1.1 head with what follows it."""
+    """hypercorn's trio ``TCPServer`` that sends an HTTP/1.1 head with what follows it,
+    with the keep-alive timer of ``keepalive.KeepAlive``."""
 
     _held: bytes = b""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.idle_task = self._keep_alive = KeepAlive(  # type: ignore[assignment]
+            self.config.keep_alive_timeout, self.context.terminated, self._initiate_server_close
+        )
+
+    async def _read_data(self) -> None:
+        try:
+            await super()._read_data()
+        finally:
+            self._keep_alive.finish()
 
     async def protocol_send(self, event: Event) -> None:
         if isinstance(event, RawData):
