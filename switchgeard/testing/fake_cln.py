@@ -25,13 +25,8 @@ from grpclib.server import Stream
 from switchgeard.lightning._proto import cln
 from switchgeard.lightning.endpoints import ClnEndpoint
 from switchgeard.testing.fakebase import FakeNode, run_fake
-from switchgeard.testing.fakecore import (
-    FakeInvoice,
-    FakeNodeCore,
-    ListeningServer,
-    guarded_mapping,
-    server_context,
-)
+from switchgeard.testing.fakecore import FakeInvoice, FakeNodeCore, guarded_mapping
+from switchgeard.testing.fakeserver import ListeningServer, server_context
 from switchgeard.testing.tls import make_cln_tls
 
 _PAID = cln.ListinvoicesInvoicesListinvoicesInvoicesStatus.PAID

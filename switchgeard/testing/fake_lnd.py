@@ -25,13 +25,8 @@ from switchgeard.lightning._proto import lnrpc
 from switchgeard.lightning.bolt11 import decode_invoice
 from switchgeard.lightning.endpoints import LndEndpoint
 from switchgeard.testing.fakebase import FakeNode, run_fake
-from switchgeard.testing.fakecore import (
-    FakeInvoice,
-    FakeNodeCore,
-    ListeningServer,
-    guarded_mapping,
-    server_context,
-)
+from switchgeard.testing.fakecore import FakeInvoice, FakeNodeCore, guarded_mapping
+from switchgeard.testing.fakeserver import ListeningServer, server_context
 from switchgeard.testing.tls import make_lnd_tls
 
 _LND_NETWORK = {"bitcoin": "mainnet", "testnet": "testnet", "signet": "signet"}

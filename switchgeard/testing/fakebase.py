@@ -7,7 +7,8 @@ from typing import Any, ClassVar, TypeVar
 
 import trio
 
-from switchgeard.testing.fakecore import FakeNodeCore, ListeningServer
+from switchgeard.testing.fakecore import FakeNodeCore
+from switchgeard.testing.fakeserver import ListeningServer
 
 
 class FakeNode:

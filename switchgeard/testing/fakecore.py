@@ -1,34 +1,26 @@
 """State and behaviour shared by the fake LND and CLN nodes.
 
 ``FakeNodeCore`` holds the node key (which signs real BOLT 11 invoices), the invoices,
-the fault switches and the counters. ``GuardedService`` wraps every generated gRPC
+the fault switches and the counters. ``guarded_mapping`` wraps every generated gRPC
 handler so authentication, faults and cancellation counting apply to all RPCs alike.
-``ListeningServer`` runs a grpclib server on the trio-asyncio loop and can stop and
-restart listening on the same port ("down").
+The services run on asyncio (grpclib's loop); ``fakeserver`` serves them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import os
 import secrets
-import socket
-import ssl
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, cast
+from typing import Any
 
 import coincurve
-import trio
-import trio_asyncio
 from grpclib.const import Handler, Status
 from grpclib.exceptions import GRPCError
-from grpclib.protocol import H2Protocol
-from grpclib.server import Server, Stream
+from grpclib.server import Stream
 
 from switchgeard.lightning.validate import NETWORK_CURRENCY
 from switchgeard.testing.invoices import InvoiceRequest, encode_invoice
@@ -235,9 +227,11 @@ def guarded_mapping(
     """Wrap each handler: authenticate, count, apply faults, count cancellations."""
 
     def wrap(path: str, func: Callable[[Stream[Any, Any]], Awaitable[None]]) -> Any:
+        method = path.rsplit("/", 1)[-1]
+
         async def handler(stream: Stream[Any, Any]) -> None:
             authenticate(stream)
-            core.calls[path.rsplit("/", 1)[-1]] += 1
+            core.calls[method] += 1
             try:
                 await core.apply_call_faults()
                 await func(stream)
@@ -251,85 +245,3 @@ def guarded_mapping(
         path: Handler(wrap(path, h.func), h.cardinality, h.request_type, h.reply_type)
         for path, h in mapping.items()
     }
-
-
-class ListeningServer:
-    """A grpclib ``Server`` on 127.0.0.1 that can stop and restart on the same port."""
-
-    def __init__(self, services: Iterable[Any], tls: ssl.SSLContext, host: str = "127.0.0.1"):
-        self._services = list(services)
-        self._tls = tls
-        self.host = host
-        self.port = 0
-        self._server: Server | None = None
-
-    async def start(self) -> int:
-        """Listen (again); returns the port, which stays the same across restarts."""
-        if self._server is None:
-            self._server = await trio_asyncio.aio_as_trio(self._start)()
-        return self.port
-
-    async def stop(self) -> None:
-        """Stop listening, cancel running handlers and drop connections."""
-        server, self._server = self._server, None
-        if server is not None:
-            with trio.CancelScope(shield=True):
-                await trio_asyncio.aio_as_trio(_stop_server)(server)
-
-    async def _start(self) -> Server:
-        with contextlib.ExitStack() as on_failure:
-            # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only then;
-            # without it Nagle + delayed ACK add ~40 ms to every RPC.
-            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-            listener = on_failure.enter_context(tcp)
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind((self.host, self.port))
-            self.port = listener.getsockname()[1]
-            server = _DroppingServer(self._services)
-            await server.start(sock=listener, ssl=self._tls)
-            on_failure.pop_all()  # the server owns the socket now
-        return server
-
-
-class _DroppingServer(Server):
-    """A grpclib server that also drops its open connections when closed.
-
-    ``Server.close`` only stops listening and cancels handlers; a node that goes down
-    also breaks every connection, which clients must notice. Connections are aborted,
-    as a stopped process's are: a polite TLS close_notify is not what clients see then.
-    (Relies on grpclib 0.4's ``_protocol_factory``, pinned in pyproject.)
-    """
-
-    def __init__(self, services: Iterable[Any]) -> None:
-        super().__init__(list(services))
-        self.transports: set[asyncio.BaseTransport] = set()
-
-    def _protocol_factory(self) -> H2Protocol:
-        protocol = super()._protocol_factory()
-        made = protocol.connection_made
-
-        def connection_made(transport: asyncio.BaseTransport) -> None:
-            self.transports.add(transport)
-            made(transport)
-
-        protocol.connection_made = connection_made  # type: ignore[method-assign]
-        return protocol
-
-    def close(self) -> None:
-        super().close()
-        for transport in self.transports:
-            cast(asyncio.Transport, transport).abort()
-        self.transports.clear()
-
-
-async def _stop_server(server: Server) -> None:
-    server.close()
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(server.wait_closed(), timeout=5)
-
-
-def server_context(cert: os.PathLike[str], key: os.PathLike[str]) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.set_alpn_protocols(["h2"])
-    context.load_cert_chain(certfile=cert, keyfile=key)
-    return context

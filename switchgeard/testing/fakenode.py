@@ -15,11 +15,16 @@ temporary file and rename it); it is read every 100 ms and applied when it chang
 ``down`` stops listening and restarts on the same port when cleared. Each hash in
 ``settle`` is settled once. Results and errors are written to ``DIR/control.log``.
 SIGTERM or SIGINT stops the node.
+
+The process runs on a plain asyncio loop, grpclib's own, rather than on trio-asyncio as
+fakes inside a test do: the fake's CPU competes with whatever it is serving (the
+benchmarks run it beside the daemon), and the bridge costs it about a tenth.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import signal
@@ -27,9 +32,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import trio
-
-from switchgeard.lightning import open_bridge
 from switchgeard.testing.fake_cln import FakeCln
 from switchgeard.testing.fake_lnd import FakeLnd
 from switchgeard.testing.fakebase import FakeNode
@@ -47,28 +49,32 @@ def write_json_atomically(path: Path, value: dict[str, Any]) -> None:
 async def run_fakenode(
     kind: str, directory: Path, *, network: str = "regtest", inbound_msat: int = 50_000_000_000
 ) -> None:
-    """Serve the fake until SIGTERM/SIGINT, applying ``control.json`` as it changes."""
+    """Serve the fake until SIGTERM/SIGINT, applying ``control.json`` as it changes.
+
+    Runs on the asyncio loop that ``main`` opens.
+    """
     core = FakeNodeCore(network=network, inbound_msat=inbound_msat, alias=f"fake-{kind}")
     fake = FakeLnd(directory, core) if kind == "lnd" else FakeCln(directory, core)
-    async with open_bridge():
-        await fake.server.start()
-        try:
-            write_json_atomically(directory / "info.json", fake.info())
-            with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(_follow_control, fake, directory)
-                    async for _ in signals:
-                        nursery.cancel_scope.cancel()
-                        break
-        finally:
-            await fake.server.stop()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    await fake.server.listen()
+    try:
+        write_json_atomically(directory / "info.json", fake.info())
+        async with asyncio.TaskGroup() as tasks:
+            follower = tasks.create_task(_follow_control(fake, directory))
+            await stopping.wait()
+            follower.cancel()
+    finally:
+        await fake.server.close()
 
 
 async def _follow_control(fake: FakeNode, directory: Path) -> None:
     control = directory / "control.json"
     last: str | None = None
     while True:
-        await trio.sleep(POLL_INTERVAL)
+        await asyncio.sleep(POLL_INTERVAL)
         try:
             text = control.read_text()
         except FileNotFoundError:
@@ -85,12 +91,13 @@ async def _apply(fake: FakeNode, text: str, log: Path) -> None:
         down = faults.pop("down", False) is True
         was_down = fake.core.faults.down
         fake.core.faults.clear()
+        fake.core.faults.down = was_down  # until the server has stopped or restarted
         fake.core.faults.update(faults)
-        fake.core.faults.down = was_down
+        fake.core.faults.down = down
         if down and not was_down:
-            await fake.go_down()
+            await fake.server.close()
         elif was_down and not down:
-            await fake.come_up()
+            await fake.server.listen()
         settled = [fake.settle(payment_hash) for payment_hash in request.get("settle", [])]
         _log(log, {"ok": True, "settled": settled})
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -112,11 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inbound-msat", type=int, default=50_000_000_000)
     args = parser.parse_args(argv)
     args.dir.mkdir(parents=True, exist_ok=True)
-    trio.run(
-        lambda: run_fakenode(
-            args.kind, args.dir, network=args.network, inbound_msat=args.inbound_msat
+    # An explicit loop class: trio-asyncio, imported with switchgeard.lightning, makes
+    # asyncio's default event loop one of its own.
+    with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
+        runner.run(
+            run_fakenode(args.kind, args.dir, network=args.network, inbound_msat=args.inbound_msat)
         )
-    )
     return 0
 
 
