@@ -11,15 +11,16 @@ import pytest
 import trio
 from either_node import Node
 
+from switchgeard.config.model import LightningConfig, Seconds
 from switchgeard.errors import BackendProtocolError, BackendRejected
-from switchgeard.lightning import LightningBackend
+from switchgeard.lightning import LightningBackend, open_backend
 from switchgeard.lightning._proto import cln as clnrpc
 from switchgeard.lightning._proto import lnrpc
 from switchgeard.lightning.cln import ClnBackend
 from switchgeard.lightning.lnd import LndBackend
 from switchgeard.testing.fake_cln import FakeCln
 from switchgeard.testing.fake_lnd import FakeLnd
-from switchgeard.units import Msat, PaymentHash
+from switchgeard.units import Msat, NodeKey, PaymentHash
 
 METADATA = '[["text/plain","switchgeard test"],["text/identifier","alice@example.com"]]'
 
@@ -83,6 +84,22 @@ async def test_cln_invoice_round_trip_uses_deschashonly_and_unique_labels(
     decoded = bolt11.decode(first.bolt11)
     assert decoded.description_hash == hashlib.sha256(METADATA.encode()).hexdigest()
     assert decoded.payee == cln.pubkey and decoded.amount_msat == 1_500
+
+
+async def test_cln_labels_differ_across_adapters(cln: FakeCln) -> None:
+    """A label is a per-adapter random run id and a counter: a restarted daemon (a new
+    adapter, its counter at 0 again) must not reuse the labels of the last run."""
+    config = LightningConfig(network="regtest", call_timeout=Seconds(2.0))
+    labels = []
+    for _ in range(2):
+        async with open_backend(cln.endpoint(), key=NodeKey(cln.pubkey), name="c", cfg=config) as b:
+            with trio.fail_after(5):
+                invoice = await b.create_invoice(
+                    Msat(1_000), METADATA, description_hash_only=True, expiry=60
+                )
+            labels.append(cln.core.invoices[bytes.fromhex(invoice.payment_hash)].label)
+    assert labels[0] != labels[1]
+    assert all(label.startswith("switchgeard-") and label.endswith("-0") for label in labels)
 
 
 async def test_lnd_decode_pay_req(lnd: FakeLnd, lnd_backend: LndBackend) -> None:
