@@ -22,6 +22,7 @@ gives each stub class a twin whose ``_unary_unary`` and ``_unary_stream`` run on
 
 from __future__ import annotations
 
+import math
 import re
 import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
@@ -112,14 +113,16 @@ class GrpcLink(Generic[StubT]):
         self.dials = 0
 
     async def call(self, request: Callable[[StubT], Awaitable[ResultT]], timeout: float) -> ResultT:
-        """Run ``request(stub)``; ``trio.TooSlowError`` after ``timeout``."""
+        """Run ``request(stub)``; ``trio.TooSlowError`` after ``timeout``, which also bounds
+        the diagnosis of a failed connection."""
+        deadline = trio.current_time() + timeout
         try:
-            with trio.fail_after(timeout):
+            with trio.fail_at(deadline):
                 return await request(self._stub or self._dial())
         except Exception as exc:
             if _breaks_channel(exc):
                 self.reset()
-                await diagnose(self.target, exc)
+                await diagnose(self.target, exc, until=deadline)
             raise
 
     async def stream(
@@ -137,7 +140,7 @@ class GrpcLink(Generic[StubT]):
         except Exception as exc:
             if _breaks_channel(exc):
                 self.reset()
-                await diagnose(self.target, exc)
+                await diagnose(self.target, exc, until=math.inf)
             raise
         finally:
             if isinstance(messages, AsyncGenerator):
@@ -176,13 +179,14 @@ def _breaks_channel(exc: Exception) -> bool:
     return not isinstance(exc, trio.Cancelled)
 
 
-async def diagnose(target: Target, failure: Exception) -> None:
+async def diagnose(target: Target, failure: Exception, *, until: float) -> None:
     """Raise what the standard library sees when ``failure`` looks like a connection or TLS
-    failure that grpcio reported only tersely; return when it cannot tell more."""
+    failure that grpcio reported only tersely; return when it cannot tell more, or cannot
+    tell by ``until`` (trio time) or within ``_DIAGNOSE_WITHIN``."""
     if not (isinstance(failure, CallFailed) and _TRANSPORT_TEXT.search(failure.details)):
         return
     try:
-        with trio.move_on_after(_DIAGNOSE_WITHIN):
+        with trio.move_on_at(min(until, trio.current_time() + _DIAGNOSE_WITHIN)):
             await _handshake(target)
     except (OSError, ConnectionLost) as exc:
         raise exc from failure

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import aclosing
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,37 @@ async def test_open_backend_closes_channels(lnd: FakeLnd) -> None:
         with trio.fail_after(5):
             await b.status()
     assert lnd.core.calls["GetInfo"] == 1
+
+
+async def test_diagnosing_a_failed_connection_stays_within_the_call_timeout(
+    tmp_path: Path,
+) -> None:
+    """grpcio's first connection is dropped at once (a terse UNAVAILABLE); the diagnostic
+    handshake then meets a node that accepts and says nothing. The call still ends at its
+    timeout, with the node named."""
+    tls = make_lnd_tls(tmp_path)
+    macaroon = tmp_path / "admin.macaroon"
+    macaroon.write_bytes(b"m")
+    connections = 0
+
+    async def handler(stream: trio.SocketStream) -> None:
+        nonlocal connections
+        connections += 1
+        if connections > 1:
+            await trio.sleep_forever()  # later connections hang: no TLS answer
+        await stream.aclose()  # the first one is dropped at once
+
+    async with trio.open_nursery() as nursery:
+        [listener] = await nursery.start(partial(trio.serve_tcp, handler, 0, host="127.0.0.1"))
+        port = listener.socket.getsockname()[1]
+        endpoint = LndEndpoint(
+            url=f"127.0.0.1:{port}", tls_cert_path=str(tls.cert), macaroon_path=str(macaroon)
+        )
+        cfg = LightningConfig(network="regtest", call_timeout=Seconds(1.0))
+        backend = LndBackend(endpoint, key=NodeKey("02" + "00" * 32), name="x", cfg=cfg)
+        started = trio.current_time()
+        with trio.fail_after(5), pytest.raises(BackendUnavailable, match=f"127.0.0.1:{port}"):
+            await backend.status()
+        assert trio.current_time() - started < 1.5
+        await backend.aclose()
+        nursery.cancel_scope.cancel()
