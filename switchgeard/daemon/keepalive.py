@@ -11,9 +11,9 @@ request, plus two lock round trips: about a sixth of the daemon's CPU for a firs
 one watcher task per connection whose cancel-scope deadline ``restart`` and ``stop``
 move: no task, lock or context switch per request. The connection's reader calls
 ``finish`` when it stops reading (the peer left, or the connection was closed), which
-ends the watcher: hypercorn waits for every task of a connection before it lets go. It reimplements the ``action``
-hypercorn 0.18 passes (``TCPServer._idle_timeout``) rather than calling it; hypercorn is
-pinned in pyproject.
+ends the watcher: hypercorn waits for every task of a connection before it lets go.
+It reimplements the ``action`` hypercorn 0.18 passes (``TCPServer._idle_timeout``)
+rather than calling it; hypercorn is pinned in pyproject.
 """
 
 from __future__ import annotations
