@@ -12,6 +12,8 @@ import hashlib
 from typing import Any
 
 import coincurve
+from bech32_reference import expand, reference_polymod
+from bech32_reference import reference_bytes as plain_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,25 +30,9 @@ from switchgeard.lightning.bolt11 import (
     parse_hrp,
 )
 
-GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 KEY = coincurve.PrivateKey(hashlib.sha256(b"reference payee").digest())
 OTHER_KEY = coincurve.PrivateKey(hashlib.sha256(b"someone else").digest())
 WORD = st.integers(min_value=0, max_value=31)
-
-
-def reference_polymod(values: list[int]) -> int:
-    checksum = 1
-    for value in values:
-        top = checksum >> 25
-        checksum = (checksum & 0x1FFFFFF) << 5 ^ value
-        for bit in range(5):
-            if top >> bit & 1:
-                checksum ^= GENERATOR[bit]
-    return checksum
-
-
-def expand(hrp: str) -> list[int]:
-    return [ord(char) >> 5 for char in hrp] + [0] + [ord(char) & 31 for char in hrp]
 
 
 def reference_split(text: str) -> tuple[str, list[int]]:
@@ -74,19 +60,10 @@ def reference_split(text: str) -> tuple[str, list[int]]:
 
 
 def reference_bytes(words: list[int], *, pad: bool = False) -> bytes:
-    accumulator = bits = 0
-    out = bytearray()
-    for word in words:
-        accumulator = accumulator << 5 | word
-        bits += 5
-        if bits >= 8:
-            bits -= 8
-            out.append(accumulator >> bits & 0xFF)
-    if pad and bits:
-        out.append(accumulator << (8 - bits) & 0xFF)
-    elif not pad and accumulator & ((1 << bits) - 1):
+    converted = plain_bytes(words, pad=pad)
+    if converted is None:
         raise DecodeError("non-zero padding bits")
-    return bytes(out)
+    return converted
 
 
 def reference_int(words: list[int]) -> int:

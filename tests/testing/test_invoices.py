@@ -14,6 +14,7 @@ from typing import Any
 
 import coincurve
 import pytest
+from bech32_reference import expand, reference_polymod
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,6 @@ from switchgeard.testing.invoices import InvoiceRequest, encode_invoice
 from switchgeard.units import MSAT_PER_BTC
 
 KEY = coincurve.PrivateKey(hashlib.sha256(b"reference fake node").digest())
-GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 TAGS = {"p": 1, "s": 16, "d": 13, "h": 23, "x": 6, "c": 24, "9": 5}
 
 
@@ -48,12 +48,13 @@ def reference_encode(request: InvoiceRequest, key: coincurve.PrivateKey) -> str:
 
 
 def reference_amount(amount_msat: int | None) -> str:
+    """The shortest exact amount text (BOLT 11), counted in pico-bitcoin."""
     if amount_msat is None:
         return ""
-    for multiplier, unit in (("", MSAT_PER_BTC), ("m", 10**8), ("u", 10**5), ("n", 100)):
-        if amount_msat % unit == 0:
-            return f"{amount_msat // unit}{multiplier}"
-    return f"{amount_msat * 10}p"
+    pico = amount_msat * 10
+    units = ((12, ""), (9, "m"), (6, "u"), (3, "n"), (0, "p"))
+    texts = [f"{pico // 10**power}{unit}" for power, unit in units if pico % 10**power == 0]
+    return min(texts, key=len)
 
 
 def field(tag: str, data: list[int]) -> list[int]:
@@ -78,21 +79,6 @@ def words_bytes(words: list[int]) -> bytes:
     bits = "".join(format(word, "05b") for word in words)
     bits += "0" * (-len(bits) % 8)
     return bytes(int(bits[index : index + 8], 2) for index in range(0, len(bits), 8))
-
-
-def expand(hrp: str) -> list[int]:
-    return [ord(char) >> 5 for char in hrp] + [0] + [ord(char) & 31 for char in hrp]
-
-
-def reference_polymod(values: list[int]) -> int:
-    checksum = 1
-    for value in values:
-        top = checksum >> 25
-        checksum = (checksum & 0x1FFFFFF) << 5 ^ value
-        for bit in range(5):
-            if top >> bit & 1:
-                checksum ^= GENERATOR[bit]
-    return checksum
 
 
 HASH = st.binary(min_size=32, max_size=32)
