@@ -15,6 +15,13 @@ The daemon runs with a production-shaped config: log files (``--log-level info``
 an access line per request), metrics recorded, the rate limiter on with limits the
 load cannot reach.
 
+With two or more CPUs the server under test (the daemon, or the baseline app in its
+run) gets the last CPU to itself, and the load generator and the fake nodes share the
+others (``os.sched_setaffinity``), as a benchmark on one host should keep them apart:
+otherwise the scheduler moves the single-threaded daemon between cores shared with five
+busy processes and the figures measure that contention. The report gives each process's
+CPU time per callback, read from ``/proc``.
+
 Run: ``.venv/bin/python bench/lnurl.py [--requests N] [--log-level LEVEL]``. Prints a
 Markdown block for ``bench/RESULTS.md``.
 """
@@ -22,6 +29,7 @@ Markdown block for ``bench/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -170,6 +178,29 @@ def spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
 
 
+@functools.cache
+def server_cpus() -> tuple[set[int], set[int]]:
+    """(the server under test's CPUs, everyone else's): the last CPU against the rest,
+    or all CPUs for both on a single-CPU machine."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return set(cpus), set(cpus)
+    return {cpus[-1]}, set(cpus[:-1])
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    """Move every thread of process ``pid`` (and the threads it starts later) to ``cpus``."""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(task), cpus)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all threads), from ``/proc``."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def wait_http(port: int, path: str, seconds: float = 30) -> None:
     with trio.fail_after(seconds):
         while True:
@@ -305,6 +336,8 @@ async def balancer_vs_direct(
 @dataclass
 class Results:
     runs: dict[str, Run]
+    cpu_per_callback: dict[str, float]
+    """Milliseconds of CPU per callback of the daemon, each fake node and this process."""
     sequential: Run
     """Callbacks over one connection: the end-to-end latency without queueing."""
     balanced: list[float]
@@ -342,21 +375,28 @@ async def run_bench(tmp: Path, total: int, log_level: str) -> Results:
         offer = f"/offers/default/{OFFER_ID}"
         await wait_http(port, "/health/full")
         await wait_http(base_port, offer)
+        servers, others = server_cpus()
+        for proc in procs:
+            pin(proc.pid, servers if proc in procs[2:] else others)
+        pin(os.getpid(), others)
         await load(base_port, lambda i: offer, 300, CONCURRENCY)
         await load(port, lambda i: offer, 300, CONCURRENCY)
         runs = {
             "baseline": await load(base_port, lambda i: offer, total, CONCURRENCY),
             "first": await load(port, lambda i: offer, total, CONCURRENCY),
-            "callback": await load(
-                port,
-                lambda i: f"{offer}/invoice?amount={1000 + i}",
-                total,
-                CONCURRENCY,
-            ),
         }
+        watched = {"daemon": procs[2].pid, "fake LND": procs[0].pid, "fake CLN": procs[1].pid}
+        before = {name: cpu_seconds(pid) for name, pid in watched.items()}
+        before["bench client"] = time.process_time()
+        runs["callback"] = await load(
+            port, lambda i: f"{offer}/invoice?amount={1000 + i}", total, CONCURRENCY
+        )
+        after = {name: cpu_seconds(pid) for name, pid in watched.items()}
+        after["bench client"] = time.process_time()
+        cpu = {name: (after[name] - before[name]) / total * 1000 for name in after}
         sequential = await load(port, lambda i: f"{offer}/invoice?amount={1000 + i}", 200, 1)
         balanced, direct = await balancer_vs_direct(tmp / "inproc", nodes, 200)
-        return Results(runs, sequential, balanced, direct, log_level)
+        return Results(runs, cpu, sequential, balanced, direct, log_level)
     finally:
         for proc in procs:
             proc.terminate()
@@ -376,6 +416,16 @@ def calibrate() -> float:
         sum(range(10_000_000))
         timings.append(time.process_time() - started)
     return min(timings)
+
+
+def placement() -> str:
+    servers, others = server_cpus()
+    if servers == others:
+        return "one CPU shared by all processes"
+    return (
+        f"server under test on CPU {min(servers)}, load generator and fake nodes on CPU "
+        + ",".join(map(str, sorted(others)))
+    )
 
 
 def machine() -> str:
@@ -398,6 +448,7 @@ def report(results: Results, load_before: float, calibration: float) -> str:
         "",
         f"Machine: {machine()}; python {platform.python_version()}; "
         f"{CONCURRENCY} concurrent keep-alive connections, loopback, plain HTTP; "
+        f"{placement()}; "
         f"daemon logging level {results.log_level!r} ({access}), metrics "
         "recorded, rate limiter on (limits above the load); 1-minute load average "
         f"{load_before:.2f} before the run; CPU calibration (`sum(range(10**7))`, CPU "
@@ -418,6 +469,8 @@ def report(results: Results, load_before: float, calibration: float) -> str:
         f"- end-to-end service overhead at p50: {sequential - direct:.2f} ms (sequential "
         f"callback p50 {sequential:.2f} ms minus the direct call; HTTP, rate limiter, access "
         "log, metrics, offer lookup and balancer)",
+        "- CPU per callback under load: "
+        + ", ".join(f"{name} {ms:.2f} ms" for name, ms in results.cpu_per_callback.items()),
     ]
     return "\n".join(lines)
 
