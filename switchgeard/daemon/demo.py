@@ -114,9 +114,20 @@ def fake_backend(fake: FakeLnd | FakeCln, name: str, **changes: object) -> Backe
 
 
 async def seed_demo(store: Store, lnd: FakeLnd, cln: FakeCln) -> Offer:
-    """Register both fakes and (re)create the demo offer."""
-    await store.put_backend(fake_backend(lnd, "demo-lnd"))
-    await store.put_backend(fake_backend(cln, "demo-cln"))
+    """Register both fakes and (re)create the demo offer.
+
+    The fakes get a new node key on every start, so the demo backends of an earlier run
+    (same names, other keys, nodes long gone) are removed rather than left to fail their
+    health checks next to the new ones.
+    """
+    fresh = [fake_backend(lnd, "demo-lnd"), fake_backend(cln, "demo-cln")]
+    names = {backend.name for backend in fresh}
+    keys = {backend.public_key for backend in fresh}
+    for old in await store.list_backends():
+        if old.name in names and old.public_key not in keys:
+            await store.delete_backend(old.public_key)
+    for backend in fresh:
+        await store.put_backend(backend)
     await store.put_metadata(
         Metadata(
             partition="default",

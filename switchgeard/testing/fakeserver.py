@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 import ssl
@@ -24,6 +25,10 @@ import trio
 import trio_asyncio
 from grpclib.protocol import H2Protocol
 from grpclib.server import Server
+
+# grpclib logs every stream a client resets at INFO; the daemon resets its settlement
+# watches on every shutdown, so the demo would end with one such line per fake node.
+logging.getLogger("grpclib.server").setLevel(logging.WARNING)
 
 
 class ListeningServer:
