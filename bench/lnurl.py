@@ -22,7 +22,9 @@ otherwise the scheduler moves the single-threaded daemon between cores shared wi
 busy processes and the figures measure that contention. The report gives each process's
 CPU time per callback, read from ``/proc``.
 
-Run: ``.venv/bin/python bench/lnurl.py [--requests N] [--log-level LEVEL]``. Prints a
+Run: ``.venv/bin/python bench/lnurl.py [--requests N] [--rounds R] [--log-level LEVEL]``
+(the callback run is repeated ``R`` times, 3 by default, and the target is checked on
+the median p99: a shared VM's speed can drift by a quarter between runs). Prints a
 Markdown block for ``bench/RESULTS.md``.
 """
 
@@ -358,7 +360,7 @@ async def start_daemon(
     return port
 
 
-async def run_bench(tmp: Path, total: int, log_level: str) -> Results:
+async def run_bench(tmp: Path, total: int, log_level: str, rounds: int) -> Results:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         nodes = [
@@ -388,12 +390,16 @@ async def run_bench(tmp: Path, total: int, log_level: str) -> Results:
         watched = {"daemon": procs[2].pid, "fake LND": procs[0].pid, "fake CLN": procs[1].pid}
         before = {name: cpu_seconds(pid) for name, pid in watched.items()}
         before["bench client"] = time.process_time()
-        runs["callback"] = await load(
-            port, lambda i: f"{offer}/invoice?amount={1000 + i}", total, CONCURRENCY
-        )
+        for round_ in range(rounds):
+            runs[f"callback {round_ + 1}"] = await load(
+                port,
+                lambda i, r=round_: f"{offer}/invoice?amount={1000 + r * total + i}",
+                total,
+                CONCURRENCY,
+            )
         after = {name: cpu_seconds(pid) for name, pid in watched.items()}
         after["bench client"] = time.process_time()
-        cpu = {name: (after[name] - before[name]) / total * 1000 for name in after}
+        cpu = {name: (after[name] - before[name]) / (total * rounds) * 1000 for name in after}
         sequential = await load(port, lambda i: f"{offer}/invoice?amount={1000 + i}", 200, 1)
         balanced, direct = await balancer_vs_direct(tmp / "inproc", nodes, 200)
         return Results(runs, cpu, sequential, balanced, direct, log_level)
@@ -439,7 +445,9 @@ def p50(values: list[float]) -> float:
 def report(results: Results, load_before: float, calibration: float) -> str:
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     runs = results.runs
-    base, first, callback = runs["baseline"], runs["first"], runs["callback"]
+    base, first = runs["baseline"], runs["first"]
+    rounds = [run for name, run in runs.items() if name.startswith("callback")]
+    callback = sorted(rounds, key=lambda run: run.pct(0.99))[len(rounds) // 2]
     balanced, direct = p50(results.balanced), p50(results.direct)
     sequential = results.sequential.pct(0.5)
     access = "access log" if results.log_level in ("debug", "info") else "no access log"
@@ -458,11 +466,15 @@ def report(results: Results, load_before: float, calibration: float) -> str:
         "|---|---|---|---|---|---|",
         base.row("baseline: bare quart-trio, constant payRequest"),
         first.row("daemon: first call (store lookup + metadata)"),
-        callback.row("daemon: callback (balancer + signed invoice + ledger)"),
+        *(
+            run.row(f"daemon: callback, round {k} (balancer + signed invoice + ledger)")
+            for k, run in enumerate(rounds, 1)
+        ),
         results.sequential.row("daemon: callback, one connection (no queueing)"),
         "",
         f"- first-call throughput vs baseline: {first.rps / base.rps * 100:.0f} % (target >= 60 %)",
-        f"- callback p99: {callback.pct(0.99):.1f} ms (target <= 50 ms)",
+        f"- callback p99: {callback.pct(0.99):.1f} ms, the median of {len(rounds)} rounds "
+        "(target <= 50 ms)",
         f"- balancer overhead at p50: {balanced - direct:.2f} ms (Balancer.issue_invoice p50 "
         f"{balanced:.2f} ms minus the adapter's create_invoice p50 {direct:.2f} ms, same "
         "connections, alternating; target <= 2 ms)",
@@ -481,6 +493,9 @@ def main() -> None:
         "--requests", type=int, default=3000, help="first calls, and callbacks, per run"
     )
     parser.add_argument(
+        "--rounds", type=int, default=3, help="callback runs (the report takes the median p99)"
+    )
+    parser.add_argument(
         "--log-level",
         choices=("debug", "info", "warning", "error"),
         default="info",
@@ -493,10 +508,12 @@ def main() -> None:
         return
     if not 100 <= args.requests <= 50_000:
         parser.error("--requests must be between 100 and 50000 (the bench is bounded)")
+    if not 1 <= args.rounds <= 9:
+        parser.error("--rounds must be between 1 and 9 (the bench is bounded)")
     with tempfile.TemporaryDirectory(prefix="switchgeard-bench-") as tmp:
         load_before = os.getloadavg()[0]
         calibration = calibrate()
-        results = trio.run(run_bench, Path(tmp), args.requests, args.log_level)
+        results = trio.run(run_bench, Path(tmp), args.requests, args.log_level, args.rounds)
     print(report(results, load_before, calibration))
 
 
