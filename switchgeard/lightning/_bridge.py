@@ -116,12 +116,14 @@ class GrpcLink(Generic[StubT]):
         """Run ``request(stub)``; ``trio.TooSlowError`` after ``timeout``, which also bounds
         the diagnosis of a failed connection."""
         deadline = trio.current_time() + timeout
+        stub = self._stub or self._dial()
+        channel = self._channel
         try:
             with trio.fail_at(deadline):
-                return await request(self._stub or self._dial())
+                return await request(stub)
         except Exception as exc:
             if _breaks_channel(exc):
-                self.reset()
+                self._reset(channel)
                 await diagnose(self.target, exc, until=deadline)
             raise
 
@@ -134,12 +136,13 @@ class GrpcLink(Generic[StubT]):
         leaving early so the stream is released at once.
         """
         messages = open_stream(self._stub or self._dial())
+        channel = self._channel
         try:
             async for item in messages:
                 yield item
         except Exception as exc:
             if _breaks_channel(exc):
-                self.reset()
+                self._reset(channel)
                 await diagnose(self.target, exc, until=math.inf)
             raise
         finally:
@@ -151,6 +154,12 @@ class GrpcLink(Generic[StubT]):
         channel, self._channel, self._stub = self._channel, None, None
         if channel is not None:
             channel.close()
+
+    def _reset(self, failed: grpc.Channel | None) -> None:
+        """``reset`` if ``failed`` is still the channel in use: a call that failed on a
+        channel closed meanwhile must not close the one dialled since."""
+        if failed is self._channel:
+            self.reset()
 
     async def aclose(self) -> None:
         self.reset()
@@ -174,9 +183,7 @@ class GrpcLink(Generic[StubT]):
 def _breaks_channel(exc: Exception) -> bool:
     """Whether the channel must be dialled again: a failure below gRPC, or a status that
     says the connection is gone."""
-    if isinstance(exc, CallFailed):
-        return exc.status in _BROKEN
-    return not isinstance(exc, trio.Cancelled)
+    return not isinstance(exc, CallFailed) or exc.status in _BROKEN
 
 
 async def diagnose(target: Target, failure: Exception, *, until: float) -> None:

@@ -6,13 +6,18 @@ from contextlib import aclosing
 from functools import partial
 from pathlib import Path
 
+import grpc
 import pytest
 import trio
+import trio.testing
 from either_node import Node
 
 from switchgeard.config.model import LightningConfig, Seconds
 from switchgeard.errors import BackendUnavailable
 from switchgeard.lightning import LndEndpoint, open_backend
+from switchgeard.lightning._bridge import CallFailed, GrpcLink, Target
+from switchgeard.lightning._proto import lnrpc
+from switchgeard.lightning.credentials import Identity, client_trust
 from switchgeard.lightning.lnd import LndBackend
 from switchgeard.testing.fake_lnd import FakeLnd
 from switchgeard.testing.tls import make_lnd_tls
@@ -114,3 +119,38 @@ async def test_diagnosing_a_failed_connection_stays_within_the_call_timeout(
         assert trio.current_time() - started < 1.5
         await backend.aclose()
         nursery.cancel_scope.cancel()
+
+
+async def test_a_late_failure_does_not_close_the_channel_dialled_since(tmp_path: Path) -> None:
+    """Call A waits on channel 1; call B fails, which closes channel 1; call C dials
+    channel 2; then A fails too. Channel 2 must stay: A's channel is gone already."""
+    tls = make_lnd_tls(tmp_path)
+    trust = client_trust(Identity(key="k", name="n"), trusted=(str(tls.cert),))
+    target = Target(host="127.0.0.1", port=1, tls=trust.context, roots=trust.roots)
+    link = GrpcLink(target, lnrpc.LightningStub)
+    release_a = trio.Event()
+
+    async def fails(stub: object, after: trio.Event | None = None) -> None:
+        if after is not None:
+            await after.wait()
+        raise CallFailed(grpc.StatusCode.UNAVAILABLE, "the node said so")
+
+    async def succeeds(stub: object) -> str:
+        return "ok"
+
+    async def call_a() -> None:
+        with pytest.raises(CallFailed):
+            await link.call(partial(fails, after=release_a), 5)
+
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(call_a)
+            await trio.testing.wait_all_tasks_blocked()
+            with pytest.raises(CallFailed):
+                await link.call(fails, 5)  # B
+            assert await link.call(succeeds, 5) == "ok"  # C dials channel 2
+            current = link._channel
+            release_a.set()
+    assert link.dials == 2
+    assert current is not None and link._channel is current
+    await link.aclose()
