@@ -36,6 +36,7 @@ import trio
 import trio_asyncio
 
 from switchgeard.lightning._stream import ServerStream
+from switchgeard.lightning.credentials import Trust
 
 StubT = TypeVar("StubT")
 ResultT = TypeVar("ResultT")
@@ -71,16 +72,12 @@ async def open_bridge() -> AsyncIterator[None]:
 class Target:
     """Where and how to dial: ``server_name`` overrides the TLS name (``domain``).
 
-    ``tls`` (standard library) is what ``diagnose`` handshakes with; ``roots`` and
-    ``client_pair`` are the same trust and identity as PEM for grpcio.
+    grpcio dials with ``trust``'s PEM; ``diagnose`` handshakes with its ``context``.
     """
 
     host: str
     port: int
-    tls: ssl.SSLContext
-    roots: bytes | None
-    client_pair: tuple[bytes, bytes] | None = None
-    """(private key, certificate chain) for mutual TLS."""
+    trust: Trust
     server_name: str | None = None
 
     def __str__(self) -> str:
@@ -166,10 +163,11 @@ class GrpcLink(Generic[StubT]):
 
     def _dial(self) -> StubT:
         target = self.target
+        pair = target.trust.client_pair
         credentials = grpc.ssl_channel_credentials(
-            root_certificates=target.roots,
-            private_key=target.client_pair[0] if target.client_pair else None,
-            certificate_chain=target.client_pair[1] if target.client_pair else None,
+            root_certificates=target.trust.roots,
+            private_key=pair[0] if pair else None,
+            certificate_chain=pair[1] if pair else None,
         )
         options: list[tuple[str, str | int]] = list(_CHANNEL_OPTIONS)
         if target.server_name:
@@ -203,7 +201,7 @@ async def _handshake(target: Target) -> None:
     """Connect, handshake and read the node's first bytes (its HTTP/2 settings)."""
     sock = await trio.open_tcp_stream(target.host, target.port)
     name = target.server_name or target.host
-    stream = trio.SSLStream(sock, target.tls, server_hostname=name, https_compatible=True)
+    stream = trio.SSLStream(sock, target.trust.context, server_hostname=name, https_compatible=True)
     async with stream:
         try:
             await stream.do_handshake()

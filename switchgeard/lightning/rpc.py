@@ -25,14 +25,7 @@ def make_target(url: str, domain: str | None, trust: Trust, who: Identity) -> Ta
         host, port = split_url(url)
     except ValueError as exc:
         raise BackendUnavailable(str(exc), key=who.key, name=who.name) from exc
-    return Target(
-        host=host,
-        port=port,
-        tls=trust.context,
-        roots=trust.roots,
-        client_pair=trust.client_pair,
-        server_name=domain or None,
-    )
+    return Target(host=host, port=port, trust=trust, server_name=domain or None)
 
 
 class Rpc(Generic[StubT]):

@@ -126,7 +126,7 @@ async def test_a_late_failure_does_not_close_the_channel_dialled_since(tmp_path:
     channel 2; then A fails too. Channel 2 must stay: A's channel is gone already."""
     tls = make_lnd_tls(tmp_path)
     trust = client_trust(Identity(key="k", name="n"), trusted=(str(tls.cert),))
-    target = Target(host="127.0.0.1", port=1, tls=trust.context, roots=trust.roots)
+    target = Target(host="127.0.0.1", port=1, trust=trust)
     link = GrpcLink(target, lnrpc.LightningStub)
     release_a = trio.Event()
 
