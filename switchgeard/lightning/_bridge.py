@@ -7,7 +7,9 @@ thread spends its time only on encoding and decoding messages. Every ``call`` is
 by ``trio.fail_after``; cancelling it cancels the RPC, so the node sees the stream reset
 and cancels its handler. A server stream is read by a thread of its own (``_stream``).
 A channel that failed below gRPC is closed and dialled again on next use, so a restarted
-node is used again at once (grpcio's own reconnect backoff never applies).
+node is used again at once (grpcio's own reconnect backoff never applies). grpcio stops a
+channel's completion thread whenever no call is outstanding and starts a new one for the
+next call; the adapters keep their settlement watch on the same channel, so it stays up.
 
 A failure below gRPC (refused connection, TLS) arrives from grpcio as an UNAVAILABLE
 status with a terse text; ``diagnose`` then repeats the connection and handshake with

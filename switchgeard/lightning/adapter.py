@@ -3,10 +3,9 @@
 Who the node is, its connection, the identity check on ``status`` and the validation of
 every invoice a node returns.
 
-Calls and the long-lived settlement watch share one channel. Besides needing one
-connection per node instead of two, that keeps grpcio's completion thread for the
-channel alive: grpcio stops it whenever no call is outstanding and starts a new thread
-for the next call, which under bursty load happened every few invoices.
+Calls and the long-lived settlement watch share one channel (one ``Rpc``): one
+connection per node, and a channel that always has a call outstanding, which the
+transport handles more cheaply (see ``_bridge``).
 """
 
 from __future__ import annotations
