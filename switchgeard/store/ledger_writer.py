@@ -108,7 +108,16 @@ class LedgerWriter:
 
     def _write_now(self, inline: InlineWrites, group: list[_Waiter]) -> None:
         """Write ``group`` inline (``MAX_BATCH`` entries a statement) and finish its waiters;
-        once a statement would wait for a lock, it and the rest go to the drain, in order."""
+        once a statement would wait for a lock, it and the rest go to the drain, in order.
+        Whatever else goes wrong, no waiter of the group is left waiting."""
+        try:
+            self._write_in_order(inline, group)
+        except BaseException:
+            queued = {id(waiter) for waiter in self._queue}
+            _strand([waiter for waiter in group if id(waiter) not in queued])
+            raise
+
+    def _write_in_order(self, inline: InlineWrites, group: list[_Waiter]) -> None:
         for start in range(0, len(group), MAX_BATCH):
             if self._draining:
                 self._enqueue(group[start:])
@@ -127,7 +136,10 @@ class LedgerWriter:
         except WouldWait:
             self._enqueue(unique)
         except Conflict:
-            for waiter in unique:
+            for index, waiter in enumerate(unique):
+                if self._draining:  # keep the order: the rest follows the queued one
+                    self._enqueue(unique[index:])
+                    break
                 self._write_one_now(inline, waiter)
         except StoreError as exc:
             _fail(unique, exc)
@@ -170,9 +182,7 @@ class LedgerWriter:
         finally:
             self._draining = False
             stranded, self._queue = [*batch, *self._queue], []
-            for waiter in stranded:
-                if not waiter.done.is_set():
-                    waiter.finish(StoreUnavailable("the ledger writer stopped"))
+            _strand(stranded)
 
     async def _write(self, batch: Sequence[_Waiter]) -> None:
         unique = _distinct(batch)
@@ -233,6 +243,13 @@ def _finish(waiters: Sequence[_Waiter], new: set[str]) -> None:
 def _fail(waiters: Sequence[_Waiter], exc: StoreError) -> None:
     for waiter in waiters:
         waiter.finish(_copy(exc))
+
+
+def _strand(waiters: Sequence[_Waiter]) -> None:
+    """Finish the waiters still waiting: their entries will not be written."""
+    for waiter in waiters:
+        if not waiter.done.is_set():
+            waiter.finish(StoreUnavailable("the ledger writer stopped"))
 
 
 def _recorded(payment_hash: str) -> Conflict:

@@ -48,7 +48,7 @@ log = logging.getLogger("switchgeard.store")
 CHECKPOINT_INTERVAL = 1.0
 """Seconds between checkpoints of what inline writes added to the WAL (when they wrote)."""
 
-_BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+_BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: primary codes (extended ones add high bits)
 
 _FOREIGN_KEY = 787
 _UNIQUE = (1555, 2067)
@@ -139,7 +139,7 @@ class SqliteDatabase:
         except StoreUnavailable as exc:
             cause = exc.__cause__
             if isinstance(cause, sqlite3.OperationalError) and (
-                getattr(cause, "sqlite_errorcode", None) in _BUSY
+                (getattr(cause, "sqlite_errorcode", 0) & 0xFF) in _BUSY
             ):
                 raise WouldWait from exc
             raise

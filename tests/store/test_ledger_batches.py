@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -257,3 +258,32 @@ async def _cancel_two(store: Store, entries: list[InvoiceEntry]) -> dict[int, st
             await trio.testing.wait_all_tasks_blocked()
             scopes[-1].cancel()  # waiting for its group's statement or the drain's
     return outcomes
+
+
+class ExplodingInline(RefusingInline):
+    """An inline write that fails with something no store error stands for (sqlite3
+    raises ``OverflowError`` for an integer too large to bind, for one)."""
+
+    def run_inline(self, work: Callable[[Tx], T]) -> T:
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+
+async def test_an_unexpected_inline_failure_leaves_no_caller_waiting(tmp_path: Path) -> None:
+    config = StoreConfig(url=f"sqlite:///{tmp_path / 'ledger.db'}")  # inline writes: SQLite
+    async with open_database(config) as database:
+        store = await _store(config, ExplodingInline(database))
+        outcomes: list[str] = []
+
+        async def one(seed: int) -> None:
+            try:
+                await store.record_invoice(samples.invoice(seed))
+            except OverflowError:
+                outcomes.append("overflow")
+            except StoreUnavailable:
+                outcomes.append("unavailable")
+
+        with trio.fail_after(5):
+            async with trio.open_nursery() as nursery:
+                for seed in range(1, 6):
+                    nursery.start_soon(one, seed)
+    assert sorted(outcomes) == ["overflow"] + ["unavailable"] * 4

@@ -12,15 +12,17 @@ from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
+import pytest
 import trio
 
 from store import samples
 from switchgeard.config.model import StoreConfig
 from switchgeard.errors import StoreError
 from switchgeard.store import ledger, open_database
+from switchgeard.store.engine import WouldWait
 from switchgeard.store.migrate import migrate
 from switchgeard.store.sql_store import SqlStore
-from switchgeard.store.sqlite import SqliteDatabase
+from switchgeard.store.sqlite import SqliteDatabase, store_error
 
 
 def _size(path: str) -> int:
@@ -176,3 +178,20 @@ async def test_the_checkpointer_runs_while_inline_writes_happen(tmp_path: Path) 
                     await trio.sleep(0.01)
             nursery.cancel_scope.cancel()
         assert _size(path) > size + 400_000
+
+
+async def test_extended_busy_codes_send_the_write_to_the_worker(tmp_path: Path) -> None:
+    """sqlite3 reports extended result codes (SQLITE_BUSY_SNAPSHOT is 517, 5 + 2 << 8);
+    any busy or locked variant means "would wait", not a failed write."""
+
+    def busy(code: int, tx: object) -> None:
+        error = sqlite3.OperationalError("database is locked")
+        error.sqlite_errorcode = code  # type: ignore[attr-defined]
+        raise store_error(error) from error
+
+    async with _migrated(tmp_path) as (database, _config, _path):
+        for code in (5, 6, 261, 517, 262):
+            with pytest.raises(WouldWait):
+                database.run_inline(partial(busy, code))
+        with pytest.raises(StoreError):
+            database.run_inline(partial(busy, 1))  # SQLITE_ERROR: a failure, not a wait
