@@ -45,58 +45,34 @@ class Origin:
         return f"{self.scheme}://{self.host}{path}"
 
 
-_PEER_MEMO_SIZE = 1024
-
-
 class ProxyPolicy:
     """Which peers may set forwarding headers, and which hosts links may name."""
 
     def __init__(self, trusted_proxies: Iterable[str], allowed_hosts: Iterable[str]) -> None:
         proxies = tuple(trusted_proxies)
-        self._trust_unix = False
-        self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for entry in proxies:
-            if entry == UNIX_PEER:
-                self._trust_unix = True
-                continue
-            try:
-                self._networks.append(ipaddress.ip_network(entry, strict=False))
-            except ValueError:
-                raise ConfigError(
-                    f"{entry!r} is not an IP address, network or 'unix'",
-                    key="lnurl.trusted_proxies",
-                ) from None
+            if entry != UNIX_PEER:
+                _check_proxy(entry)
         self.hosts = AllowedHosts.parse(allowed_hosts)
-        self._peers: dict[str, bool] = {}
         self.clients = ClientResolver(trusted_proxies=proxies)
-        """Payer addresses behind the trusted proxies (``X-Forwarded-For``, rightmost rule)."""
+        """Payer addresses behind the trusted proxies (``X-Forwarded-For``, rightmost rule);
+        also the one judge of which peers are trusted proxies."""
 
     def trusts(self, peer: str | None) -> bool:
-        """Whether ``peer`` (an IP address, or None/'' for a Unix socket) is a trusted proxy.
-
-        Asked on every public request, mostly about the same few peers (our proxies):
-        answers are remembered by the peer's text, in a bounded table."""
-        if not peer:
-            return self._trust_unix
-        trusted = self._peers.get(peer)
-        if trusted is None:
-            trusted = self._decide(peer)
-            if len(self._peers) >= _PEER_MEMO_SIZE:
-                self._peers.clear()
-            self._peers[peer] = trusted
-        return trusted
-
-    def _decide(self, peer: str) -> bool:
-        try:
-            address = ipaddress.ip_address(peer.split("%", 1)[0])
-        except ValueError:
-            return False
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped  # an IPv4 peer of a dual-stack "[::]" listener
-        return any(address in network for network in self._networks)
+        """Whether ``peer`` (an IP address, or None/'' for a Unix socket) is a trusted proxy."""
+        return self.clients.trusts(peer)
 
     def allows(self, domain: str) -> bool:
         return self.hosts.allows(domain)
+
+
+def _check_proxy(entry: str) -> None:
+    try:
+        ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        raise ConfigError(
+            f"{entry!r} is not an IP address, network or 'unix'", key="lnurl.trusted_proxies"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,6 +197,14 @@ class ClientResolver:
             last = client
         return Client(None, UNIX_KEY) if last is None else last
 
+    def trusts(self, peer: str | None) -> bool:
+        """Whether ``peer`` (an address's text, or None/'' for a Unix socket) is a trusted
+        proxy; answers for proxies are remembered, as ``resolve`` does."""
+        if not peer:
+            return self._trust_unix
+        known = self._known(peer)
+        return known is not None and known[0]
+
     def _known(self, text: str) -> _Known:
         proxy = self._proxies.get(text)
         if proxy is not None:

@@ -191,5 +191,5 @@ def test_trust_answers_are_remembered_and_stay_the_same() -> None:
     assert [policy.trusts(peer) for peer in peers] == first  # from the table now
     for index in range(3000):  # a flood of distinct peers keeps the table bounded
         assert not policy.trusts(f"192.0.{index >> 8 & 255}.{index & 255}")
-    assert 0 < len(policy._peers) <= 1024
+    assert 0 < len(policy.clients._proxies) <= 1024
     assert policy.trusts("10.1.2.3")
