@@ -27,6 +27,7 @@ from switchgeard.balancer.pool import Member
 from switchgeard.balancer.protocols import SettlementLedger, SyncState
 from switchgeard.errors import BackendError, BackendRejected, InvalidInput, NotFound, StoreError
 from switchgeard.lightning.interface import LightningBackend
+from switchgeard.lightning.watch import Backoff
 from switchgeard.units import NodeKey, PaymentHash
 
 log = logging.getLogger("switchgeard.balancer")
@@ -97,16 +98,16 @@ class _Restarts:
 
     def __init__(self, what: str) -> None:
         self._what = what
-        self._delay = WATCH_RESTART_INITIAL
+        self._backoff = Backoff(WATCH_RESTART_INITIAL, WATCH_RESTART_MAX)
 
     def reset(self) -> None:
-        self._delay = WATCH_RESTART_INITIAL
+        self._backoff.reset()
 
     async def failed(self, reason: str) -> None:
-        level = logging.WARNING if self._delay == WATCH_RESTART_INITIAL else logging.INFO
-        log.log(level, "%s stopped (%s); restarting in %gs", self._what, reason, self._delay)
-        await trio.sleep(self._delay)
-        self._delay = min(self._delay * 2, WATCH_RESTART_MAX)
+        level = logging.WARNING if self._backoff.fresh else logging.INFO
+        delay = self._backoff.delay
+        log.log(level, "%s stopped (%s); restarting in %gs", self._what, reason, delay)
+        await self._backoff.wait()
 
 
 class SettlementWatcher:

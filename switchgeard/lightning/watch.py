@@ -16,6 +16,16 @@ class Backoff:
         self._most = most
         self._next = first
 
+    @property
+    def delay(self) -> float:
+        """What the next ``wait`` sleeps."""
+        return self._next
+
+    @property
+    def fresh(self) -> bool:
+        """Whether no wait happened since the start or the last ``reset``."""
+        return self._next == self._first
+
     def reset(self) -> None:
         self._next = self._first
 

@@ -192,8 +192,7 @@ class Metrics:
         observe("switchgear.ldap.sync.errors", [self._observe_ldap_errors], unit="{error}")
 
     def _observe_inflight(self, options: CallbackOptions) -> Iterable[Observation]:
-        counts = tuple(self._inflight.items())  # one C call: atomic for the exporter thread
-        return [Observation(n, {BACKEND_ID: backend}) for backend, n in counts]
+        return _per_backend(dict(self._inflight))  # one C call: atomic for the exporter thread
 
     def _observe_selections(self, options: CallbackOptions) -> Iterable[Observation]:
         return _per_backend(self._totals.selections)

@@ -91,7 +91,7 @@ async def _apply(fake: FakeNode, text: str, log: Path) -> None:
         down = faults.pop("down", False) is True
         was_down = fake.core.faults.down
         fake.core.faults.clear()
-        fake.core.faults.down = was_down  # until the server has stopped or restarted
+        fake.core.faults.down = was_down  # kept if update() refuses a fault
         fake.core.faults.update(faults)
         fake.core.faults.down = down
         if down and not was_down:
