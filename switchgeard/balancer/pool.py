@@ -47,6 +47,11 @@ class Member:
     def label(self) -> str:
         return self.record.name or self.record.public_key[:16]
 
+    def count_settled(self) -> None:
+        """One more invoice of this node recorded as settled (by its watcher or by a
+        LUD-21 verify that asked the node first)."""
+        self.counters.settled += 1
+
     def serves(self, partition: str) -> bool:
         """Enabled, in ``partition``, weight > 0, healthy and connected."""
         record = self.record

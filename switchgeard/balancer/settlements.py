@@ -211,7 +211,7 @@ class SettlementWatcher:
             log.warning("backend %s reported a bad settlement: %s", self._member.label, exc)
             return False
         if settled:
-            self._member.counters.settled += 1
+            self._member.count_settled()
         return settled
 
     async def _save_loop(self) -> None:

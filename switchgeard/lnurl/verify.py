@@ -42,10 +42,16 @@ class SettlementLookup(Protocol):
 
     async def lookup_invoice(self, key: NodeKey, payment_hash: PaymentHash) -> InvoiceState: ...
 
+    def recorded(self, key: NodeKey) -> None:
+        """A settlement on ``key``'s node was recorded here first (the settlement watcher
+        counts the ones it records): the node's settled count includes both."""
+
 
 class ConnectedNode(Protocol):
     @property
     def client(self) -> LightningBackend | None: ...
+
+    def count_settled(self) -> None: ...
 
 
 class NodeDirectory(Protocol):
@@ -66,6 +72,11 @@ class PoolSettlements:
         if client is None:
             raise BackendUnavailable("not connected", key=key)
         return await client.lookup_invoice(payment_hash)
+
+    def recorded(self, key: NodeKey) -> None:
+        member = self._pool.get(key)
+        if member is not None:
+            member.count_settled()
 
 
 def parse_payment_hash(text: str) -> PaymentHash:
@@ -115,7 +126,8 @@ class LedgerVerifier:
             )
             return entry
         settled_at = self._clock()
-        await self._ledger.mark_settled(payment_hash, state.preimage, settled_at)
+        if await self._ledger.mark_settled(payment_hash, state.preimage, settled_at):
+            self._nodes.recorded(entry.backend_key)
         return await self._ledger.get_invoice(payment_hash)
 
     async def _node_state(self, entry: InvoiceEntry) -> InvoiceState | None:

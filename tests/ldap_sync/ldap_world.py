@@ -59,6 +59,9 @@ class FakeBalancer:
     async def lookup_invoice(self, key: NodeKey, payment_hash: PaymentHash) -> Any:
         raise NotImplementedError
 
+    def recorded(self, key: NodeKey) -> None:
+        raise NotImplementedError
+
 
 @dataclass
 class World:

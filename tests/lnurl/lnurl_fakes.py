@@ -121,6 +121,7 @@ class FakeLedger:
         self.record_failure: Exception | None = None
         self.node_failure: BackendError | None = None
         self.lookups = 0
+        self.recorded_settlements: list[NodeKey] = []
 
     async def record_invoice(self, entry: InvoiceEntry) -> None:
         if self.record_failure is not None:
@@ -151,6 +152,9 @@ class FakeLedger:
             preimage=preimage,
             bolt11=None,
         )
+
+    def recorded(self, key: NodeKey) -> None:
+        self.recorded_settlements.append(key)
 
 
 async def decode_qr(png: bytes, tmp_path: Path) -> str:

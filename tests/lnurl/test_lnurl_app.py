@@ -35,6 +35,7 @@ from switchgeard.errors import (
 )
 from switchgeard.lnurl import LedgerVerifier, LnurlDeps, create_lnurl_app
 from switchgeard.lnurl.bech32 import decode_lnurl
+from switchgeard.units import PaymentHash
 
 OFFER = f"/offers/default/{OFFER_ID}"
 SERVED_METADATA = (
@@ -229,6 +230,18 @@ async def test_verify_reports_settlement_from_the_issuing_node(world: World) -> 
     lookups = world.ledger.lookups
     await world.get(f"/verify/{payment_hash}")
     assert world.ledger.lookups == lookups  # settled entries are answered from the ledger
+
+
+async def test_a_settlement_verify_records_first_is_counted_once(world: World) -> None:
+    """The node's settled count must not depend on whether its watcher or a wallet's
+    verify got to the settlement first."""
+    body = await body_json(await world.get(OFFER + "/invoice?amount=5000"))
+    payment_hash = body["verify"].rsplit("/", 1)[1]
+    world.ledger.node_preimages[payment_hash] = (1).to_bytes(32, "big").hex()
+    for _ in range(2):
+        assert (await body_json(await world.get(f"/verify/{payment_hash}")))["settled"] is True
+    backend = world.ledger.entries[PaymentHash(payment_hash)].backend_key
+    assert world.ledger.recorded_settlements == [backend]
 
 
 async def test_verify_keeps_ledger_state_when_the_node_fails(world: World) -> None:
